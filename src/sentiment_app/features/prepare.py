@@ -1,0 +1,153 @@
+"""The feature step: reviews → word dictionary + ``label, length, review[500]`` CSVs in the store.
+
+Tokenizing runs on every core with one stem cache per worker; the result is cached in the store
+under a key made from the data's content and the settings, so a second run only checks the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from sentiment_app.data.dataset import Reviews
+from sentiment_app.features.encode import PAD_LENGTH, encode_rows
+from sentiment_app.features.text import Tokenizer
+from sentiment_app.features.vocab import build_vocab
+from sentiment_app.fileio import atomic_open
+from sentiment_app.store import ArtifactStore
+
+FEATURES_VERSION = 1
+PREFIX = "sagemaker/sentiment_rnn"
+CHUNK = 1000
+
+_tokenizer: Tokenizer | None = None
+
+
+def _tokenize_chunk(texts: list[str]) -> list[str]:
+    """Worker side: stems joined by spaces (one string per review pickles far faster than lists)."""
+    global _tokenizer
+    if _tokenizer is None:
+        _tokenizer = Tokenizer()
+    return [" ".join(_tokenizer(text)) for text in texts]
+
+
+def tokenize_all(texts: list[str], workers: int, desc: str = "tokenize") -> list[list[str]]:
+    """Stem lists for all ``texts``, in order, using ``workers`` processes (1 = in-process)."""
+    chunks = [texts[i : i + CHUNK] for i in range(0, len(texts), CHUNK)]
+    out: list[list[str]] = []
+    with tqdm(total=len(texts), desc=desc, unit="review") as bar:
+        if workers <= 1:
+            results = map(_tokenize_chunk, chunks)
+            pool = None
+        else:
+            pool = ProcessPoolExecutor(max_workers=workers)
+            results = pool.map(_tokenize_chunk, chunks)
+        try:
+            for chunk in results:
+                out.extend(joined.split() for joined in chunk)
+                bar.update(len(chunk))
+        finally:
+            if pool is not None:
+                pool.shutdown()
+    return out
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    vocab_size: int = 5000
+    pad: int = PAD_LENGTH
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Where the processed data of one (data, settings) pair lives in the store."""
+
+    prefix: str
+    fingerprint: str
+    vocab_size: int
+    pad: int
+    train_rows: int
+    test_rows: int
+
+    @property
+    def train_key(self) -> str:
+        return f"{self.prefix}/train.csv"
+
+    @property
+    def test_key(self) -> str:
+        return f"{self.prefix}/test.csv"
+
+    @property
+    def vocab_key(self) -> str:
+        return f"{self.prefix}/word_dict.json"
+
+    @property
+    def meta_key(self) -> str:
+        return f"{self.prefix}/meta.json"
+
+
+def fingerprint(splits: dict[str, Reviews], features: FeatureSettings) -> str:
+    digest = hashlib.sha256(json.dumps({"v": FEATURES_VERSION, **asdict(features)}, sort_keys=True).encode())
+    for name in sorted(splits):
+        digest.update(name.encode() + splits[name].fingerprint().encode())
+    return digest.hexdigest()
+
+
+def write_rows(path: Path, labels: np.ndarray, rows: np.ndarray) -> None:
+    """``label, length, review[pad]`` per line, no header, as the SageMaker channel expects."""
+    table = np.column_stack([labels, rows]).tolist()
+    with atomic_open(path, "w") as f:
+        f.writelines(",".join(map(str, row)) + "\n" for row in table)
+
+
+def read_rows(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`write_rows`: ``(labels, rows[length, ids...])``."""
+    table = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)
+    return table[:, 0], table[:, 1:]
+
+
+def cached(store: ArtifactStore, splits: dict[str, Reviews], features: FeatureSettings) -> PreparedData | None:
+    key = f"{PREFIX}/{fingerprint(splits, features)[:16]}/meta.json"
+    if store.exists(key):
+        return PreparedData(**json.loads(store.read_bytes(key)))
+    return None
+
+
+def prepare_features(
+    store: ArtifactStore,
+    splits: dict[str, Reviews],
+    features: FeatureSettings = FeatureSettings(),
+    workers: int | None = None,
+) -> PreparedData:
+    """Build (or find cached) processed data for ``splits`` (``train`` and ``test``) in ``store``."""
+    hit = cached(store, splits, features)
+    if hit is not None:
+        return hit
+    digest = fingerprint(splits, features)
+    workers = workers or os.cpu_count() or 1
+    tokens = {name: tokenize_all(splits[name].texts, workers, desc=f"features {name}") for name in ("train", "test")}
+    vocab = build_vocab(tokens["train"], features.vocab_size)
+    prepared = PreparedData(
+        prefix=f"{PREFIX}/{digest[:16]}",
+        fingerprint=digest,
+        vocab_size=features.vocab_size,
+        pad=features.pad,
+        train_rows=len(splits["train"]),
+        test_rows=len(splits["test"]),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, key in (("train", prepared.train_key), ("test", prepared.test_key)):
+            path = Path(tmp) / f"{name}.csv"
+            write_rows(path, splits[name].labels, encode_rows(vocab, tokens[name], features.pad))
+            store.put_file(key, path)
+    store.put_bytes(prepared.vocab_key, json.dumps(vocab, ensure_ascii=False).encode("utf-8"))
+    store.put_bytes(prepared.meta_key, json.dumps(asdict(prepared), indent=2).encode())  # last: marks complete
+    return prepared

@@ -1,0 +1,1 @@
+"""Inference: the loaded model, SageMaker's handler functions, and batch transform."""

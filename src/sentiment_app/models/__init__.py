@@ -1,0 +1,1 @@
+"""Model families, each in its own module, named in one small registry."""

@@ -1,0 +1,1 @@
+"""Training: the SageMaker script-mode entry point and the local training job that runs it."""

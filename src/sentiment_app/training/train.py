@@ -1,0 +1,138 @@
+"""SageMaker script-mode training entry point (``python train.py --epochs 10 ...``).
+
+Contract: hyperparameters arrive as command-line arguments; data from ``SM_CHANNEL_TRAINING``
+(``train.csv`` rows ``label, length, review[pad]`` and ``word_dict.json``), an optional
+``SM_CHANNEL_VALIDATION`` used only to report accuracy per epoch; artifacts go to
+``SM_MODEL_DIR``; a checkpoint is written to ``<SAGEMAKER_BASE_DIR or /opt/ml>/checkpoints`` after
+every epoch and picked up on restart. Every default works without those variables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from sentiment_app.artifacts import save_model_dir
+from sentiment_app.features.prepare import read_rows
+from sentiment_app.fileio import atomic_open, sha256_file
+from sentiment_app.models.registry import DEFAULT_MODEL, MODELS, build_model
+
+CHECKPOINT = "checkpoint.pt"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    base = Path(os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml"))
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS))
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--embedding_dim", type=int, default=32)
+    p.add_argument("--hidden_dim", type=int, default=100)
+    p.add_argument("--vocab_size", type=int, default=5000)
+    p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0 = torch's default)")
+    p.add_argument("--model-dir", type=Path, default=Path(os.environ.get("SM_MODEL_DIR", base / "model")))
+    p.add_argument("--data-dir", type=Path, default=Path(os.environ.get("SM_CHANNEL_TRAINING", base / "input/data/training")))
+    validation = os.environ.get("SM_CHANNEL_VALIDATION")
+    p.add_argument("--validation-dir", type=Path, default=Path(validation) if validation else None)
+    p.add_argument("--checkpoint-dir", type=Path, default=base / "checkpoints")
+    return p.parse_args(argv)
+
+
+def load_channel(folder: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """All ``*.csv`` files of a channel, in name order (a channel may hold several files)."""
+    files = sorted(folder.glob("*.csv"))
+    if not files:
+        raise FileNotFoundError(f"No .csv files in the channel folder {folder}")
+    parts = [read_rows(path) for path in files]
+    labels = np.concatenate([labels for labels, _ in parts])
+    rows = np.concatenate([rows for _, rows in parts])
+    return torch.from_numpy(rows), torch.from_numpy(labels.astype(np.float32))
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 2048) -> float:
+    model.eval()
+    correct = 0
+    for i in range(0, len(x), batch_size):
+        correct += int(((model(x[i : i + batch_size]) >= 0.5).float() == y[i : i + batch_size]).sum())
+    return correct / max(len(x), 1)
+
+
+def data_fingerprint(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + sha256_file(path).encode())
+    return digest.hexdigest()
+
+
+def train(args: argparse.Namespace) -> dict:
+    """The original loop (Adam, BCE, batches in file order), plus checkpoints and metrics."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    x, y = load_channel(args.data_dir)
+    val = load_channel(args.validation_dir) if args.validation_dir else None
+    hyper = {"embedding_dim": args.embedding_dim, "hidden_dim": args.hidden_dim, "vocab_size": args.vocab_size}
+    model = build_model(args.model, hyper)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    loss_fn = nn.BCELoss()
+    history: list[dict] = []
+    start = 1
+    checkpoint = args.checkpoint_dir / CHECKPOINT
+    if checkpoint.is_file():
+        state = torch.load(checkpoint, weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        history, start = state["history"], state["epoch"] + 1
+        print(f"Resuming from {checkpoint} after epoch {state['epoch']}", flush=True)
+
+    for epoch in range(start, args.epochs + 1):
+        model.train()
+        started, total, batches = time.perf_counter(), 0.0, 0
+        bar = tqdm(range(0, len(x), args.batch_size), desc=f"epoch {epoch}/{args.epochs}", unit="batch", file=sys.stderr)
+        for i in bar:
+            optimizer.zero_grad()
+            loss = loss_fn(model(x[i : i + args.batch_size]), y[i : i + args.batch_size])
+            loss.backward()
+            optimizer.step()
+            total, batches = total + loss.item(), batches + 1
+            bar.set_postfix(loss=f"{total / batches:.4f}")
+        record = {"epoch": epoch, "loss": total / max(batches, 1), "seconds": time.perf_counter() - started}
+        if val is not None:
+            record["val_accuracy"] = accuracy(model, *val)
+        history.append(record)
+        print("Epoch: {epoch}, BCELoss: {loss:.6f}".format(**record)
+              + (f", val_accuracy: {record['val_accuracy']:.4f}" if val is not None else "")
+              + f", seconds: {record['seconds']:.1f}", flush=True)
+        args.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_open(checkpoint) as f:
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "epoch": epoch, "history": history}, f)
+
+    vocab = json.loads((args.data_dir / "word_dict.json").read_text("utf-8"))
+    config = {"model": args.model, "hyperparameters": hyper, "pad": int(x.shape[1] - 1),
+              "training": {"epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed, "lr": args.lr}}
+    metrics = {"history": history, "train_rows": len(x)}
+    save_model_dir(args.model_dir, model.state_dict(), config, vocab, metrics, data_fingerprint(args.data_dir))
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> None:
+    train(parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()
