@@ -1,0 +1,30 @@
+"""Which model to use when none is named: the newest trained in the home, else the bundled one."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from sentiment_app.artifacts import MANIFEST
+from sentiment_app.settings import Settings
+
+
+def models_root(settings: Settings) -> Path:
+    """Trained model directories live at ``<home>/models/<job-name>/``."""
+    return settings.home / "models"
+
+
+def bundled_model_dir() -> Path:
+    """The small default model shipped inside the package (see its MODEL_CARD.md)."""
+    return Path(str(resources.files("sentiment_app").joinpath("resources/default_model")))
+
+
+def newest_model_dir(settings: Settings) -> Path | None:
+    complete = [p.parent for p in models_root(settings).glob(f"*/{MANIFEST}")]
+    return max(complete, key=lambda p: (p / MANIFEST).stat().st_mtime, default=None)
+
+
+def resolve_model_dir(settings: Settings, explicit: str | Path | None = None) -> Path:
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    return newest_model_dir(settings) or bundled_model_dir()
