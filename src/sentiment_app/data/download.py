@@ -25,7 +25,9 @@ def file_md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def download_imdb(cache_dir: Path, url: str = IMDB_URL, timeout: float = 30.0) -> Path:
+def download_imdb(
+    cache_dir: Path, url: str = IMDB_URL, size: int = IMDB_SIZE, md5: str = IMDB_MD5, timeout: float = 30.0
+) -> Path:
     """Return the verified archive in ``cache_dir``, downloading (or resuming) it if needed."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     target = cache_dir / "aclImdb_v1.tar.gz"
@@ -40,21 +42,27 @@ def download_imdb(cache_dir: Path, url: str = IMDB_URL, timeout: float = 30.0) -
                 start = 0
             mode = "ab" if start else "wb"
             with open(part, mode) as out, tqdm(
-                total=IMDB_SIZE, initial=start, unit="B", unit_scale=True, desc="aclImdb_v1.tar.gz"
+                total=size, initial=start, unit="B", unit_scale=True, desc=target.name
             ) as bar:
                 for block in iter(lambda: response.read(CHUNK), b""):
                     out.write(block)
                     bar.update(len(block))
     except (urllib.error.URLError, OSError) as exc:
-        raise DataError(
-            f"Could not download the IMDB data set from {url} ({exc}). "
-            f"The partial file {part} is kept and the next run resumes it. Without internet, point "
-            "--data (or SENTIMENT_APP_DATA) at a local copy: aclImdb_v1.tar.gz, the extracted "
-            "aclImdb/ folder, or a folder with train.csv.gz and test.csv.gz."
-        ) from exc
-    size = part.stat().st_size
-    if size != IMDB_SIZE or file_md5(part) != IMDB_MD5:
+        raise _interrupted(url, part, str(exc)) from exc
+    got = part.stat().st_size
+    if got < size:
+        raise _interrupted(url, part, f"connection closed after {got} of {size} bytes")
+    if got != size or file_md5(part) != md5:
         part.unlink()
-        raise DataError(f"Downloaded archive is corrupt ({size} bytes, checksum mismatch); run again.")
+        raise DataError(f"Downloaded archive is corrupt ({got} bytes, checksum mismatch); run again.")
     part.replace(target)
     return target
+
+
+def _interrupted(url: str, part: Path, reason: str) -> DataError:
+    return DataError(
+        f"Could not download the IMDB data set from {url} ({reason}). "
+        f"The partial file {part} is kept and the next run resumes it. Without internet, point "
+        "--data (or SENTIMENT_APP_DATA) at a local copy: aclImdb_v1.tar.gz, the extracted "
+        "aclImdb/ folder, or a folder with train.csv.gz and test.csv.gz."
+    )

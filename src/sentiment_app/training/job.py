@@ -1,0 +1,142 @@
+"""A local SageMaker training job: the entry point run as a subprocess in an ``/opt/ml``-like folder.
+
+``<home>/jobs/<job-name>/`` gets ``input/config/*.json``, ``input/data/<channel>/``, ``model/``,
+``output/`` and ``checkpoints/``; the script sees the same ``SM_*`` variables as in the AWS
+container. A job name is derived from the data and hyperparameters, so running the same job again
+finds it finished (skipped) or interrupted (resumed from its last checkpoint).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sentiment_app.artifacts import pack_model_archive
+from sentiment_app.errors import SentimentAppError
+from sentiment_app.features.prepare import PreparedData
+from sentiment_app.fileio import atomic_write_bytes
+from sentiment_app.model_dirs import models_root
+from sentiment_app.settings import Settings
+from sentiment_app.store import ArtifactStore
+
+HOST = "algo-1"
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    name: str
+    job_dir: Path
+    model_dir: Path
+    archive_uri: str
+
+    @property
+    def log(self) -> Path:
+        return self.job_dir / "output" / "train.log"
+
+
+def job_name(prepared: PreparedData, hyperparameters: dict[str, Any]) -> str:
+    key = json.dumps({"data": prepared.fingerprint, "hp": hyperparameters}, sort_keys=True)
+    return f"sentiment-{hyperparameters.get('model', 'lstm-seed')}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+
+
+def script_args(hyperparameters: dict[str, Any]) -> list[str]:
+    """Hyperparameters as the training toolkit passes them: ``--key value``, sorted by key."""
+    return [part for key in sorted(hyperparameters) for part in (f"--{key}", str(hyperparameters[key]))]
+
+
+def _write_json(path: Path, value: Any) -> None:
+    atomic_write_bytes(path, json.dumps(value, indent=2, sort_keys=True).encode())
+
+
+def _environment(job_dir: Path, name: str, hyperparameters: dict[str, Any], channels: list[str]) -> dict[str, str]:
+    env = {
+        "SAGEMAKER_BASE_DIR": str(job_dir),
+        "TRAINING_JOB_NAME": name,
+        "SM_MODEL_DIR": str(job_dir / "model"),
+        "SM_OUTPUT_DIR": str(job_dir / "output"),
+        "SM_OUTPUT_DATA_DIR": str(job_dir / "output" / "data"),
+        "SM_INPUT_DIR": str(job_dir / "input"),
+        "SM_INPUT_CONFIG_DIR": str(job_dir / "input" / "config"),
+        "SM_CHANNELS": json.dumps(sorted(channels)),
+        "SM_HPS": json.dumps(hyperparameters, sort_keys=True),
+        "SM_USER_ARGS": json.dumps(script_args(hyperparameters)),
+        "SM_HOSTS": json.dumps([HOST]),
+        "SM_CURRENT_HOST": HOST,
+        "SM_CURRENT_INSTANCE_TYPE": "local",
+        "SM_NUM_GPUS": "0",
+        "SM_NUM_CPUS": str(os.cpu_count() or 1),
+    }
+    env.update({f"SM_CHANNEL_{c.upper()}": str(job_dir / "input" / "data" / c) for c in channels})
+    return env
+
+
+def _lay_out(job_dir: Path, store: ArtifactStore, prepared: PreparedData, hyperparameters: dict[str, Any]) -> list[str]:
+    """Create the ``/opt/ml`` tree and copy the channels in from the store; return channel names."""
+    channels = {
+        "training": {"train.csv": prepared.train_key, "word_dict.json": prepared.vocab_key},
+        "validation": {"test.csv": prepared.test_key},
+    }
+    for channel, files in channels.items():
+        for filename, key in files.items():
+            target = job_dir / "input" / "data" / channel / filename
+            if not target.exists():
+                store.get_file(key, target)
+    for sub in ("model", "output/data", "checkpoints"):
+        (job_dir / sub).mkdir(parents=True, exist_ok=True)
+    config = job_dir / "input" / "config"
+    _write_json(config / "hyperparameters.json", {k: json.dumps(v) for k, v in hyperparameters.items()})
+    _write_json(config / "inputdataconfig.json", {c: {"TrainingInputMode": "File"} for c in channels})
+    _write_json(config / "resourceconfig.json", {"current_host": HOST, "hosts": [HOST]})
+    return list(channels)
+
+
+def _run(job_dir: Path, name: str, hyperparameters: dict[str, Any], channels: list[str]) -> None:
+    """Run the entry point, streaming its stdout to the console and ``output/train.log``."""
+    env = {**os.environ, **_environment(job_dir, name, hyperparameters, channels)}
+    command = [sys.executable, "-m", "sentiment_app.training.train", *script_args(hyperparameters)]
+    tail: deque[str] = deque(maxlen=20)
+    with open(job_dir / "output" / "train.log", "a", encoding="utf-8") as log:
+        process = subprocess.Popen(command, env=env, cwd=job_dir, stdout=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.write(line)
+            log.flush()
+            tail.append(line)
+            print(line, end="", flush=True)
+        code = process.wait()
+    if code != 0:
+        reason = "".join(tail)[-1024:]
+        atomic_write_bytes(job_dir / "output" / "failure", reason.encode())
+        raise SentimentAppError(f"Training job {name} failed (exit {code}); see {job_dir / 'output' / 'train.log'}")
+
+
+def run_training_job(
+    settings: Settings, store: ArtifactStore, prepared: PreparedData, hyperparameters: dict[str, Any]
+) -> TrainingJob:
+    """Run (or resume, or find finished) the training job for this data and these hyperparameters."""
+    name = job_name(prepared, hyperparameters)
+    job_dir = settings.jobs / name
+    archive_key = f"jobs/{name}/output/model.tar.gz"
+    job = TrainingJob(name, job_dir, models_root(settings) / name, store.url(archive_key))
+    if (job_dir / "output" / "success").exists() and (job.model_dir / "manifest.json").exists():
+        return job
+    channels = _lay_out(job_dir, store, prepared, hyperparameters)
+    (job_dir / "output" / "failure").unlink(missing_ok=True)
+    _run(job_dir, name, hyperparameters, channels)
+    archive = pack_model_archive(job_dir / "model", job_dir / "output" / "model.tar.gz")
+    store.put_file(archive_key, archive)
+    staging = job.model_dir.with_name(f".{name}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(job_dir / "model", staging)
+    shutil.rmtree(job.model_dir, ignore_errors=True)
+    staging.rename(job.model_dir)
+    (job_dir / "output" / "success").touch()
+    return job
