@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
 
+from sentiment_app.batch_command import batch_transform
 from sentiment_app.errors import SentimentAppError
-from sentiment_app.settings import Settings, load_settings
-
-
-def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--home``/``--data`` and pass the resolved ``settings`` to the command."""
-
-    @click.option("--home", type=click.Path(file_okay=False), help="Root of the store and caches [SENTIMENT_APP_HOME].")
-    @click.option("--data", type=click.Path(exists=True), help="Local IMDB data: archive, aclImdb/ or CSV pair [SENTIMENT_APP_DATA].")
-    @functools.wraps(func)
-    def wrapper(*args: Any, home: str | None, data: str | None, **kwargs: Any) -> Any:
-        return func(*args, settings=load_settings(home=home, data=data), **kwargs)
-
-    return wrapper
+from sentiment_app.pipeline_commands import COMMANDS as PIPELINE_COMMANDS
+from sentiment_app.serve import serve
+from sentiment_app.serving.commands import endpoint
 
 
 class Main(click.Group):
@@ -42,4 +31,5 @@ def main() -> None:
     """Movie-review sentiment analysis, the SageMaker way, on one machine."""
 
 
-__all__ = ["main", "with_settings", "Settings"]
+for command in (*PIPELINE_COMMANDS, batch_transform, serve, endpoint):
+    main.add_command(command)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from sentiment_app.cli import with_settings
+from sentiment_app.cli_options import with_settings
 from sentiment_app.features.prepare import FeatureSettings
 from sentiment_app.model_dirs import resolve_model_dir
 from sentiment_app.pipeline import DataOptions, Hyperparameters, evaluate, load_splits, prepare, run_pipeline, train

@@ -1,0 +1,85 @@
+"""The local stand-in for the AWS side of ``sentiment-app serve``: the endpoint server process and the
+environment the Lambda function reads. Free of CLI code so tests and other commands can reuse it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from sentiment_app.errors import SentimentAppError
+
+READY_TIMEOUT_S = 120.0  # model load on a slow laptop; SageMaker itself allows 4 minutes
+STOP_GRACE_S = 10.0
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+def check_port_free(host: str, port: int, option: str) -> None:
+    """Fail before starting anything, naming the option that picks another port."""
+    family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise SentimentAppError(
+                f"Port {port} on {host} is not free ({exc.strerror}); choose another with {option}."
+            ) from exc
+
+
+def local_url(host: str, port: int) -> str:
+    """A URL for reaching a server bound to ``host`` from this machine (wildcards mean loopback)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def start_endpoint(model_dir: Path, host: str, port: int, name: str) -> subprocess.Popen[bytes]:
+    """The endpoint server in its own process, as SageMaker runs the model container apart."""
+    command = [sys.executable, "-m", "sentiment_app.serving.server", "--model", str(model_dir),
+               "--host", host, "--port", str(port), "--name", name]
+    return subprocess.Popen(command)
+
+
+def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = READY_TIMEOUT_S) -> None:
+    """Poll ``url`` until it answers 200; give up early if the process dies."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SentimentAppError(
+                f"The endpoint server exited (status {process.returncode}) before it was ready; see its log above."
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:  # not listening yet, or 503 while the model loads
+            pass
+        time.sleep(0.2)
+    raise SentimentAppError(f"The endpoint server did not answer {url} within {timeout_s:g} s.")
+
+
+def stop_process(process: subprocess.Popen[bytes], grace_s: float = STOP_GRACE_S) -> None:
+    """SIGTERM for a graceful shutdown, SIGKILL if it lingers, and reap it: no orphan, no zombie."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def set_lambda_environment(endpoint_name: str, endpoint_url: str) -> None:
+    """What the Lambda function reads, plus the credentials and region boto3 needs to sign a request
+    (a local endpoint never checks them)."""
+    os.environ["ENDPOINT_NAME"] = endpoint_name
+    os.environ["SAGEMAKER_RUNTIME_ENDPOINT_URL"] = endpoint_url
+    if not os.environ.get("AWS_ACCESS_KEY_ID"):
+        os.environ.update(DUMMY_CREDENTIALS)
+    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+        os.environ["AWS_DEFAULT_REGION"] = "us-east-1"

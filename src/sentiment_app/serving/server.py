@@ -1,0 +1,159 @@
+"""``python -m sentiment_app.serving.server``: the model container's process, run by uvicorn.
+
+This is the edge where SageMaker's ``SAGEMAKER_*`` variables are read (as option defaults); the
+app below it only gets plain arguments. The command line is stable: ``sentiment-app serve`` and
+``sentiment-app endpoint create`` start this module as a subprocess.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+import click
+import uvicorn
+from starlette.applications import Starlette
+from uvicorn.supervisors import Multiprocess
+
+from sentiment_app.serving import IDLE_SHUTDOWN_LINE, MAX_INVOKE_BYTES
+
+log = logging.getLogger(__name__)
+
+APP_ARGS_ENV = "SENTIMENT_APP_SERVER_APP_ARGS"
+"""How worker processes get the app's arguments: uvicorn hands a worker only an import string."""
+STARTUP_FAILURE = 3  # uvicorn's exit status when the app cannot start
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class IdleWatch:
+    """Stops the server once no invocation came for ``idle_s`` seconds.
+
+    Workers touch a file when ready and on every invocation: with several worker processes, a
+    file's mtime is the simplest state they all share. The clock starts at the first touch, so a
+    slow model load never counts as idle time.
+    """
+
+    def __init__(self, idle_s: float, folder: Path | None = None) -> None:
+        self.idle_s = idle_s
+        self.folder = folder or Path(tempfile.mkdtemp(prefix="sentiment-app-idle-"))
+        self.path = self.folder / "activity"
+
+    def touch(self) -> None:
+        """Called by workers; the idle clock must never fail an invocation."""
+        with contextlib.suppress(OSError):
+            self.path.touch()
+
+    def start(self, stop: Callable[[], None]) -> None:
+        threading.Thread(target=self._watch, args=(stop,), name="idle-watch", daemon=True).start()
+
+    def _watch(self, stop: Callable[[], None]) -> None:
+        while True:
+            try:
+                idle = time.time() - self.path.stat().st_mtime
+            except FileNotFoundError:  # no worker ready yet
+                idle = 0.0
+            if idle >= self.idle_s:
+                log.info(IDLE_SHUTDOWN_LINE)
+                stop()
+                return
+            time.sleep(min(self.idle_s - idle, 0.5))
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def build_app() -> Starlette:
+    """uvicorn factory: each worker builds its app from the arguments ``run_server`` left in the environment."""
+    # Imported here, not at the top: a spawned worker re-imports this module before uvicorn starts
+    # its health-check thread, and importing torch can take longer than that check's 5 s.
+    from sentiment_app.serving.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    args = json.loads(os.environ[APP_ARGS_ENV])
+    idle_s, idle_folder = args.pop("idle_timeout_s"), args.pop("idle_folder")
+    on_activity = IdleWatch(idle_s, Path(idle_folder)).touch if idle_s else None
+    return create_app(Path(args.pop("model_dir")), on_activity=on_activity, **args)
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    """uvicorn re-raises the stop signal after its graceful shutdown; exit 0 and run ``finally`` blocks."""
+    raise SystemExit(0)
+
+
+def run_server(
+    model_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    name: str | None = None,
+    workers: int = 1,
+    timeout_s: float | None = 60.0,
+    max_payload_bytes: int = MAX_INVOKE_BYTES,
+    idle_timeout_s: float | None = None,
+) -> None:
+    """Serve until SIGTERM/SIGINT (or the idle timeout). Call from the main thread."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    idle = IdleWatch(idle_timeout_s) if idle_timeout_s else None
+    os.environ[APP_ARGS_ENV] = json.dumps({
+        "model_dir": str(Path(model_dir).resolve()),
+        "endpoint_name": name,
+        "max_payload_bytes": max_payload_bytes,
+        "timeout_s": timeout_s,
+        "idle_timeout_s": idle_timeout_s,
+        "idle_folder": str(idle.folder) if idle else None,
+    })
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit_cleanly)
+    config = uvicorn.Config("sentiment_app.serving.server:build_app", factory=True, host=host, port=port, workers=workers)
+    try:
+        if workers > 1:
+            supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+            if idle:
+                idle.start(supervisor.should_exit.set)
+            supervisor.run()
+        else:
+            server = uvicorn.Server(config)
+            if idle:
+                idle.start(lambda: setattr(server, "should_exit", True))
+            server.run()
+            if not server.started:
+                raise SystemExit(STARTUP_FAILURE)
+    finally:
+        if idle:
+            idle.close()
+
+
+@click.command(context_settings={"show_default": True})
+@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Model directory (the contents of model.tar.gz).")
+@click.option("--host", default="127.0.0.1", help="Interface to bind; 0.0.0.0 exposes the endpoint to the network.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, envvar="SAGEMAKER_BIND_TO_PORT", show_envvar=True)
+@click.option("--name", default=None, help="Endpoint name InvokeEndpoint answers to [default: any name].")
+@click.option("--workers", type=click.IntRange(min=1), default=1, envvar="SAGEMAKER_MODEL_SERVER_WORKERS",
+              show_envvar=True, help="Worker processes, each with its own copy of the model.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              envvar="SAGEMAKER_MODEL_SERVER_TIMEOUT", show_envvar=True,
+              help="Seconds one invocation may take before it is answered 504.")
+@click.option("--max-payload-mb", type=click.FloatRange(min=0, min_open=True), default=6.0,
+              envvar="SAGEMAKER_MAX_PAYLOAD_IN_MB", show_envvar=True, help="Largest /invocations body.")
+@click.option("--idle-timeout", "idle_timeout_s", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Shut down after this many seconds without an invocation [default: never].")
+def main(
+    model_dir: Path, host: str, port: int, name: str | None, workers: int, timeout_s: float,
+    max_payload_mb: float, idle_timeout_s: float | None,
+) -> None:
+    """Serve a model the way a SageMaker inference container does."""
+    run_server(model_dir, host, port, name, workers, timeout_s, int(max_payload_mb * 1024 * 1024), idle_timeout_s)
+
+
+if __name__ == "__main__":
+    main()

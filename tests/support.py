@@ -1,0 +1,47 @@
+"""Helpers shared by the serving, gateway, Lambda and browser tests."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sentiment_app.gateway.local_stack import stop_process, wait_until_ready
+from sentiment_app.model_dirs import bundled_model_dir
+
+CLI = str(Path(sys.executable).with_name("sentiment-app"))
+POSITIVE = "A wonderful, moving film with brilliant acting; I loved every minute."
+NEGATIVE = "Dreadful, boring and stupid. The worst movie I have ever seen, a total waste of time."
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ServedApp:
+    url: str
+    port: int
+    endpoint_port: int
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def served_app(home: Path) -> Iterator[ServedApp]:
+    """``sentiment-app serve`` with the bundled model on free ports, ready to answer."""
+    port, endpoint_port = free_port(), free_port()
+    command = [CLI, "serve", "--home", str(home), "--model", str(bundled_model_dir()),
+               "--port", str(port), "--endpoint-port", str(endpoint_port)]
+    process = subprocess.Popen(command)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_ready(f"{url}/", process)
+        yield ServedApp(url, port, endpoint_port, process)
+    finally:
+        stop_process(process)

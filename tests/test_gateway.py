@@ -1,0 +1,127 @@
+"""``sentiment-app serve`` as a user runs it: a real process tree on loopback ports, stopped by signal."""
+
+from __future__ import annotations
+
+import base64
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from sentiment_app.errors import SentimentAppError
+from sentiment_app.gateway.events import InvalidProxyResponse, parse_proxy_response, rest_event
+from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.gateway.local_stack import check_port_free, stop_process, wait_until_ready
+from tests.support import CLI, NEGATIVE, POSITIVE, ServedApp, free_port, served_app
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    with served_app(tmp_path_factory.mktemp("home")) as served:
+        yield served
+
+
+def test_page_and_config_are_served(app: ServedApp) -> None:
+    page = httpx.get(f"{app.url}/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for element in ('id="review"', 'id="submit"', 'id="result"', 'id="error"', 'src="config.js"'):
+        assert element in page.text
+    assert httpx.get(f"{app.url}/app.js").status_code == 200
+    assert httpx.get(f"{app.url}/style.css").status_code == 200
+    config = httpx.get(f"{app.url}/config.js")
+    assert config.text == 'window.SENTIMENT_API_URL = "/api/sentiment";\n'
+
+
+def test_text_review_is_classified(app: ServedApp) -> None:
+    reply = httpx.post(f"{app.url}/api/sentiment", content=POSITIVE, headers={"Content-Type": "text/plain"})
+    assert reply.status_code == 200
+    assert reply.headers["access-control-allow-origin"] == "*"
+    assert reply.json()["label"] == "positive"
+
+
+def test_json_review_is_classified(app: ServedApp) -> None:
+    reply = httpx.post(f"{app.url}/api/sentiment", json={"review": NEGATIVE})
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["label"] == "negative" and 0 <= body["probability"] < 0.5 and body["model_version"]
+
+
+def test_bad_requests_get_json_errors(app: ServedApp) -> None:
+    empty = httpx.post(f"{app.url}/api/sentiment", content=b"")
+    assert empty.status_code == 400 and "empty" in empty.json()["message"]
+    binary = httpx.post(f"{app.url}/api/sentiment", content=b"\xff\xfe\xfd")  # reaches the function as base64
+    assert binary.status_code == 400 and "UTF-8" in binary.json()["message"]
+    preflight = httpx.options(f"{app.url}/api/sentiment")
+    assert preflight.status_code == 204 and "POST" in preflight.headers["access-control-allow-methods"]
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/nowhere"), ("GET", "/api/sentiment"), ("POST", "/")])
+def test_unknown_route_is_403(app: ServedApp, method: str, path: str) -> None:
+    reply = httpx.request(method, f"{app.url}{path}")
+    assert reply.status_code == 403
+    assert reply.json() == {"message": "Missing Authentication Token"}
+
+
+def test_event_shape_follows_rest_api() -> None:
+    event = rest_event(method="POST", path="/api/sentiment", resource="/api/sentiment",
+                       headers=[("Content-Type", "text/plain"), ("X-Tag", "a"), ("X-Tag", "b")],
+                       query=[], body=b"", source_ip="192.0.2.1", request_id="r-1")
+    assert event["headers"]["X-Tag"] == "b" and event["multiValueHeaders"]["X-Tag"] == ["a", "b"]
+    assert event["queryStringParameters"] is None and event["multiValueQueryStringParameters"] is None
+    assert event["body"] is None and event["isBase64Encoded"] is False
+    assert event["requestContext"]["requestId"] == "r-1"
+    assert event["requestContext"]["identity"]["sourceIp"] == "192.0.2.1"
+
+
+def test_proxy_response_headers_merge_and_decode() -> None:
+    response = parse_proxy_response({
+        "statusCode": 201, "headers": {"X-One": "1", "X-Two": "single"}, "multiValueHeaders": {"X-Two": ["a", "b"]},
+        "body": base64.b64encode(b"\x00\x01").decode(), "isBase64Encoded": True,
+    })
+    assert response.status == 201 and response.body == b"\x00\x01"
+    assert response.headers == [("X-One", "1"), ("X-Two", "a"), ("X-Two", "b")]
+
+
+@pytest.mark.parametrize("result", [
+    None, "200", {"body": "no status"}, {"statusCode": "200"}, {"statusCode": True}, {"statusCode": 200, "body": {}},
+    {"statusCode": 200, "extra": 1}, {"statusCode": 200, "headers": {"X": ["list"]}},
+    {"statusCode": 200, "body": "%%", "isBase64Encoded": True},
+])
+def test_malformed_proxy_response_is_rejected(result: object) -> None:
+    """API Gateway answers these with 502 "Internal server error"."""
+    with pytest.raises(InvalidProxyResponse):
+        parse_proxy_response(result)
+
+
+def test_busy_port_fails_clearly(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = subprocess.run([CLI, "serve", "--home", str(tmp_path), "--port", str(port),
+                              "--endpoint-port", str(free_port())], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert f"Port {port} on 127.0.0.1 is not free" in run.stderr and "--port" in run.stderr
+
+
+def test_sigterm_stops_both_processes_and_frees_ports(tmp_path: Path) -> None:
+    with served_app(tmp_path) as served:
+        children = psutil.Process(served.process.pid).children(recursive=True)
+        assert children, "the endpoint server should run as a child process"
+        assert httpx.post(f"{served.url}/api/sentiment", content=POSITIVE).status_code == 200
+        served.process.send_signal(signal.SIGTERM)
+        assert served.process.wait(30) == 0
+        _, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, f"orphaned: {alive}"
+        for port in (served.port, served.endpoint_port):
+            try:
+                check_port_free("127.0.0.1", port, "--port")
+            except SentimentAppError as exc:
+                pytest.fail(str(exc))

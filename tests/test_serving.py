@@ -1,0 +1,198 @@
+"""The model container over real HTTP: uvicorn on loopback serving the bundled model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import boto3
+import httpx
+import pytest
+import uvicorn
+from botocore.exceptions import ClientError
+from starlette.applications import Starlette
+
+from tests.support import NEGATIVE, POSITIVE
+from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.serving.app import create_app
+from sentiment_app.serving.lifecycle import free_port, pings
+
+NAME = "sentiment-test"
+OVERSIZE = 7 * 1024 * 1024
+
+
+@contextmanager
+def running(app: Starlette) -> Iterator[str]:
+    """The app under uvicorn in a background thread; yields its URL once startup is complete."""
+    port = free_port("127.0.0.1")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    with running(create_app(bundled_model_dir(), endpoint_name=NAME)) as base:
+        yield base
+
+
+@pytest.fixture()
+def runtime(url: str):
+    return boto3.client("sagemaker-runtime", endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def invoke(url: str, body: bytes | str, content_type: str, accept: str = "application/json") -> httpx.Response:
+    return httpx.post(f"{url}/invocations", content=body, headers={"Content-Type": content_type, "Accept": accept})
+
+
+def test_ping(url: str) -> None:
+    reply = httpx.get(f"{url}/ping")
+    assert reply.status_code == 200 and reply.content == b""
+
+
+def test_single_review_as_text_and_json(url: str) -> None:
+    for body, content_type, expected in [
+        (POSITIVE, "text/plain", "positive"),
+        (NEGATIVE, "text/plain; charset=utf-8", "negative"),
+        (json.dumps({"review": POSITIVE}), "application/json", "positive"),
+        (json.dumps({"review": NEGATIVE}), "application/json", "negative"),
+    ]:
+        reply = invoke(url, body, content_type)
+        assert reply.status_code == 200, reply.text
+        assert reply.headers["content-type"] == "application/json"
+        result = reply.json()
+        assert result["label"] == expected
+        assert (result["probability"] >= 0.5) == (expected == "positive")
+        assert result["model_version"]
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (json.dumps({"instances": [POSITIVE, NEGATIVE]}), "application/json"),
+    (f"{POSITIVE}\n{NEGATIVE}\n", "text/csv"),
+])
+def test_several_reviews(url: str, body: str, content_type: str) -> None:
+    reply = invoke(url, body, content_type)
+    assert reply.status_code == 200, reply.text
+    assert [p["label"] for p in reply.json()["predictions"]] == ["positive", "negative"]
+
+
+def test_text_plain_accept_gives_the_original_bare_answer(url: str) -> None:
+    for review, expected in [(POSITIVE, "1.0"), (NEGATIVE, "0.0")]:
+        reply = invoke(url, review, "text/plain", accept="text/plain")
+        assert reply.status_code == 200
+        assert reply.headers["content-type"] == "text/plain"
+        assert reply.text == expected
+
+
+def test_unsupported_types_are_refused_with_json_errors(url: str) -> None:
+    reply = invoke(url, POSITIVE, "application/xml")
+    assert reply.status_code == 415
+    assert "application/xml" in reply.json()["error"]
+    reply = invoke(url, POSITIVE, "text/plain", accept="image/png")
+    assert reply.status_code == 406
+    assert "image/png" in reply.json()["error"]
+
+
+def test_oversize_body_is_refused_and_the_server_keeps_serving(url: str) -> None:
+    declared = invoke(url, b"a" * OVERSIZE, "text/plain")
+    assert declared.status_code == 413
+    assert "bytes" in declared.json()["error"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the server must count while reading
+        for _ in range(OVERSIZE // 65536):
+            yield b"a" * 65536
+
+    streamed = httpx.post(f"{url}/invocations", content=chunks(), headers={"Content-Type": "text/plain"})
+    assert streamed.status_code == 413
+    assert invoke(url, POSITIVE, "text/plain").status_code == 200
+
+
+def test_sixteen_concurrent_requests_all_succeed(url: str) -> None:
+    reviews = [POSITIVE, NEGATIVE] * 8
+    with ThreadPoolExecutor(16) as pool:
+        replies = list(pool.map(lambda review: invoke(url, review, "text/plain", accept="text/plain"), reviews))
+    assert [r.status_code for r in replies] == [200] * 16
+    assert [r.text for r in replies] == ["1.0", "0.0"] * 8
+
+
+def test_slow_prediction_is_answered_504() -> None:
+    with running(create_app(bundled_model_dir(), timeout_s=1e-6)) as base:
+        reply = invoke(base, POSITIVE, "text/plain")
+        assert reply.status_code == 504
+        assert "did not answer" in reply.json()["error"]
+        assert httpx.get(f"{base}/ping").status_code == 200
+
+
+def test_boto3_invoke_endpoint(runtime) -> None:
+    reply = runtime.invoke_endpoint(EndpointName=NAME, Body=POSITIVE, ContentType="text/plain",
+                                    Accept="application/json", CustomAttributes="trace=abc")
+    assert json.loads(reply["Body"].read())["label"] == "positive"
+    assert reply["ContentType"] == "application/json"
+    assert reply["InvokedProductionVariant"] == "AllTraffic"
+    assert reply["CustomAttributes"] == "trace=abc"
+    reply = runtime.invoke_endpoint(EndpointName=NAME, Body=NEGATIVE, ContentType="text/plain", Accept="text/plain")
+    assert reply["Body"].read() == b"0.0"
+
+
+def test_boto3_unknown_endpoint_and_oversize_body_are_validation_errors(runtime) -> None:
+    with pytest.raises(ClientError) as caught:
+        runtime.invoke_endpoint(EndpointName="nope", Body=POSITIVE, ContentType="text/plain")
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == ("ValidationError", "Endpoint nope of account 123456789012 not found.")
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(ClientError) as caught:
+        runtime.invoke_endpoint(EndpointName=NAME, Body=b"a" * OVERSIZE, ContentType="text/plain")
+    assert caught.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_boto3_container_error_is_a_model_error(runtime) -> None:
+    with pytest.raises(runtime.exceptions.ModelError) as caught:
+        runtime.invoke_endpoint(EndpointName=NAME, Body=POSITIVE, ContentType="application/xml")
+    response = caught.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 424
+    assert response["OriginalStatusCode"] == 415
+    assert "application/xml" in json.loads(response["OriginalMessage"])["error"]
+    assert response["Error"]["Message"].startswith('Received client error (415) from primary with message "')
+    assert response["LogStreamArn"].endswith(f"/aws/sagemaker/Endpoints/{NAME}")
+
+
+def test_server_module_with_sagemaker_environment_and_two_workers() -> None:
+    """The stable subprocess interface: env-var defaults, uvicorn factory mode, clean SIGTERM."""
+    port = free_port("127.0.0.1")
+    env = {**os.environ, "SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": "2",
+           "SAGEMAKER_MAX_PAYLOAD_IN_MB": "0.001"}
+    server = subprocess.Popen([sys.executable, "-m", "sentiment_app.serving.server", "--model", str(bundled_model_dir())],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not pings(base):
+            assert server.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+        with ThreadPoolExecutor(4) as pool:
+            replies = list(pool.map(lambda _: invoke(base, POSITIVE, "text/plain", "text/plain"), range(8)))
+        assert [r.text for r in replies] == ["1.0"] * 8
+        assert invoke(base, "a" * 2000, "text/plain").status_code == 413  # 0.001 MB from the environment
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=30)[0].decode()
+    assert server.returncode == 0, output
+    assert output.count("Application startup complete") == 2
