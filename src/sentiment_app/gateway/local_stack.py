@@ -5,14 +5,13 @@ environment the Lambda function reads. Free of CLI code so tests and other comma
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from sentiment_app.errors import SentimentAppError
+from sentiment_app.serving.lifecycle import port_is_free, server_command
 
 READY_TIMEOUT_S = 120.0  # model load on a slow laptop; SageMaker itself allows 4 minutes
 STOP_GRACE_S = 10.0
@@ -21,15 +20,8 @@ DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "loc
 
 def check_port_free(host: str, port: int, option: str) -> None:
     """Fail before starting anything, naming the option that picks another port."""
-    family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    with socket.socket(family, kind) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            sock.bind(address)
-        except OSError as exc:
-            raise SentimentAppError(
-                f"Port {port} on {host} is not free ({exc.strerror}); choose another with {option}."
-            ) from exc
+    if not port_is_free(host, port):
+        raise SentimentAppError(f"Port {port} on {host} is not free; choose another with {option}.")
 
 
 def local_url(host: str, port: int) -> str:
@@ -39,10 +31,7 @@ def local_url(host: str, port: int) -> str:
 
 
 def start_endpoint(model_dir: Path, host: str, port: int, name: str) -> subprocess.Popen[bytes]:
-    """The endpoint server in its own process, as SageMaker runs the model container apart."""
-    command = [sys.executable, "-m", "sentiment_app.serving.server", "--model", str(model_dir),
-               "--host", host, "--port", str(port), "--name", name]
-    return subprocess.Popen(command)
+    return subprocess.Popen(server_command(model_dir, host, port, name))
 
 
 def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = READY_TIMEOUT_S) -> None:

@@ -164,10 +164,15 @@ def pings(url: str) -> bool:
         return False
 
 
+def server_command(model_dir: str | Path, host: str, port: int, name: str) -> list[str]:
+    """The endpoint server as its own process, as SageMaker runs the model container apart."""
+    return [sys.executable, "-m", "sentiment_app.serving.server", "--model", str(model_dir),
+            "--host", host, "--port", str(port), "--name", name]
+
+
 def _start_server(settings: Settings, endpoint: Endpoint) -> subprocess.Popen[bytes]:
     """Detached (own session), so it outlives the CLI and Ctrl-C in the terminal does not reach it."""
-    command = [sys.executable, "-m", "sentiment_app.serving.server", "--model", endpoint.model_dir,
-               "--host", endpoint.host, "--port", str(endpoint.port), "--name", endpoint.name]
+    command = server_command(endpoint.model_dir, endpoint.host, endpoint.port, endpoint.name)
     if endpoint.idle_timeout_s:
         command += ["--idle-timeout", str(endpoint.idle_timeout_s)]
     log_path(settings, endpoint.name).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,283 @@
+"""Benchmark: serving latency and throughput, our handler next to the original project's.
+
+    python bench/serving.py [--requests 1000] [--concurrency 16] [--seconds 20] [--model DIR]
+
+Rows: (1) the whole chain as the web page uses it (``sentiment-app serve``: gateway, Lambda
+handler, boto3, endpoint, model), (2) that endpoint alone (``POST /invocations``), (3) and (4) our
+handler and bench/original_handler.py, each behind the same tiny bench server (this file, run with
+``--serve``), so those two rows differ only in the handler. Columns: p50/p99 of ``--requests``
+sequential requests on one persistent connection (after warm-up), requests per second with
+``--concurrency`` clients for ``--seconds``, errors (non-200 answers and failed requests in both
+phases). Every server is a subprocess on a free loopback port, stopped when its rows are done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+
+import anyio.to_thread
+import httpx
+import numpy as np
+import psutil
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sentiment_app.data.dataset import load_imdb, stratified_sample
+from sentiment_app.errors import SentimentAppError
+from sentiment_app.gateway.local_stack import stop_process, wait_until_ready
+from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.serving.lifecycle import HOST, free_port
+
+OURS, ORIGINAL = "sentiment_app.inference.handler", "original_handler"
+TEXT = {"content-type": "text/plain"}  # exactly what the original input_fn accepts
+WARMUP = 20
+REVIEWS = 200
+SEED = 1
+REQUEST_TIMEOUT_S = 60.0
+LOG_TAIL_LINES = 20
+FALLBACK_REVIEWS = (
+    "A wonderful film: the acting is superb and the story kept me gripped until the very end.",
+    "Dull, predictable and far too long. I nearly walked out halfway through.",
+    "The photography is beautiful<br /><br />but the script is a mess and the ending made no sense.",
+    "One of the best performances I have seen in years; I would happily watch it again.",
+)
+
+
+# -- the bench server (the child side, ``--serve MODULE``) ----------------------------------------
+
+def handler_app(module: str, model_dir: Path) -> Starlette:
+    """``/ping`` and ``/invocations`` around a SageMaker handler module, run as the toolkit runs it:
+    model loaded once at startup, ``input_fn → predict_fn → output_fn`` in a worker thread, and an
+    ``output_fn`` answer that is either a body or ``(body, content type)``."""
+    handler = importlib.import_module(module)
+    models: list[object] = []  # filled at startup: /ping answers 200 once the model is loaded
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        models.append(await anyio.to_thread.run_sync(handler.model_fn, str(model_dir)))
+        yield
+
+    def handle(body: bytes, content_type: str | None, accept: str | None) -> tuple[str, str]:
+        result = handler.output_fn(handler.predict_fn(handler.input_fn(body, content_type), models[0]), accept)
+        return result if isinstance(result, tuple) else (result, "text/plain")
+
+    async def ping(request: Request) -> Response:
+        return Response(status_code=200 if models else 503)
+
+    async def invocations(request: Request) -> Response:
+        body = await request.body()
+        try:
+            text, media_type = await anyio.to_thread.run_sync(
+                handle, body, request.headers.get("content-type"), request.headers.get("accept")
+            )
+        except Exception as exc:  # the toolkit answers any handler exception with a 500
+            return Response(f"{type(exc).__name__}: {exc}", status_code=500)
+        return Response(text, media_type=media_type)
+
+    return Starlette(routes=[Route("/ping", ping, methods=["GET"]), Route("/invocations", invocations, methods=["POST"])],
+                     lifespan=lifespan)
+
+
+# -- the load (the parent side) --------------------------------------------------------------------
+
+@dataclass(eq=False)  # rows are compared by identity in the report
+class Row:
+    title: str
+    latencies_s: np.ndarray
+    rps: float
+    errors: int
+    warmup_answers: list[str]
+
+
+def post(client: httpx.Client, url: str, body: bytes) -> httpx.Response | None:
+    """The answer if it is a 200; ``None`` for anything else, so every failure counts as an error."""
+    try:
+        response = client.post(url, content=body, headers=TEXT)
+    except httpx.HTTPError:
+        return None
+    return response if response.status_code == 200 else None
+
+
+def sequential(url: str, bodies: list[bytes], count: int) -> tuple[list[str], np.ndarray, int]:
+    """Warm-up answers, then the latency of ``count`` requests one after another on one connection."""
+    with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
+        warmup = [post(client, url, bodies[i % len(bodies)]) for i in range(WARMUP)]
+        latencies, errors = [], sum(r is None for r in warmup)
+        for i in range(count):
+            started = time.perf_counter()
+            ok = post(client, url, bodies[i % len(bodies)]) is not None
+            latencies.append(time.perf_counter() - started)
+            errors += not ok
+    return [r.text if r is not None else "" for r in warmup], np.array(latencies), errors
+
+
+def concurrent(url: str, bodies: list[bytes], clients: int, seconds: float) -> tuple[float, int]:
+    """Completed requests per second with ``clients`` threads, each on its own connection, and errors.
+    A request in flight at the deadline still finishes and counts, and so does its time."""
+    deadline = time.monotonic() + seconds
+
+    def client_loop(first: int) -> tuple[int, int]:
+        done = errors = 0
+        with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
+            i = first
+            while time.monotonic() < deadline:
+                if post(client, url, bodies[i % len(bodies)]) is None:
+                    errors += 1
+                else:
+                    done += 1
+                i += clients
+        return done, errors
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(client_loop, range(clients)))
+    elapsed = time.monotonic() - started
+    return sum(done for done, _ in results) / elapsed, sum(errors for _, errors in results)
+
+
+def measure(title: str, url: str, bodies: list[bytes], args: argparse.Namespace) -> Row:
+    print(f"  {title} ...", file=sys.stderr, flush=True)
+    warmup, latencies, errors = sequential(url, bodies, args.requests)
+    rps, more_errors = concurrent(url, bodies, args.concurrency, args.seconds)
+    return Row(title, latencies, rps, errors + more_errors, warmup)
+
+
+# -- servers ---------------------------------------------------------------------------------------
+
+def stop_tree(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server and then whatever it started and left behind (the stack's endpoint, if the
+    stack itself had to be killed): no orphan keeps a port or a core busy."""
+    try:
+        descendants = psutil.Process(process.pid).children(recursive=True)
+    except psutil.Error:
+        descendants = []
+    stop_process(process)
+    for child in descendants:
+        with suppress(psutil.Error):
+            child.kill()
+    psutil.wait_procs(descendants, timeout=5)
+
+
+@contextmanager
+def running(command: list[str], ready_url: str, log: Path) -> Iterator[None]:
+    """A server subprocess (output to ``log``) that answers ``ready_url``; stopped however the block ends."""
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        try:
+            wait_until_ready(ready_url, process)
+        except SentimentAppError as exc:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:])
+            raise SystemExit(f"{' '.join(command)}: {exc}\n{tail}") from exc
+        yield
+    finally:
+        stop_tree(process)
+
+
+def stack_rows(model: Path, bodies: list[bytes], args: argparse.Namespace, work: Path) -> list[Row]:
+    """Rows (1) and (2) from one ``sentiment-app serve``: its gateway, then its endpoint directly."""
+    port, endpoint_port = free_port(HOST), free_port(HOST)
+    gateway, endpoint = f"http://{HOST}:{port}", f"http://{HOST}:{endpoint_port}"
+    command = [sys.executable, "-m", "sentiment_app", "serve", "--home", str(work / "home"), "--model", str(model),
+               "--host", HOST, "--port", str(port), "--endpoint-port", str(endpoint_port)]
+    with running(command, f"{gateway}/config.js", work / "stack.log"):
+        return [measure("(1) whole chain: POST /api/sentiment", f"{gateway}/api/sentiment", bodies, args),
+                measure("(2) endpoint alone: POST /invocations", f"{endpoint}/invocations", bodies, args)]
+
+
+def handler_row(title: str, module: str, model: Path, bodies: list[bytes], args: argparse.Namespace, work: Path) -> Row:
+    port = free_port(HOST)
+    url = f"http://{HOST}:{port}"
+    command = [sys.executable, __file__, "--serve", module, "--port", str(port), "--model", str(model)]
+    with running(command, f"{url}/ping", work / f"{module}.log"):
+        return measure(title, f"{url}/invocations", bodies, args)
+
+
+def request_bodies(data: Path) -> tuple[list[bytes], str]:
+    """``REVIEWS`` real test reviews (a seeded, label-balanced sample), else a few built-in ones."""
+    try:
+        texts = stratified_sample(load_imdb(data)["test"], REVIEWS, SEED).texts
+        where = f"{len(texts)} test reviews from {data}"
+    except SentimentAppError:
+        texts = list(FALLBACK_REVIEWS)
+        where = f"{len(texts)} built-in reviews ({data} has no IMDB data)"
+    return [text.encode("utf-8") for text in texts], where
+
+
+def same_labels(ours: Row, original: Row) -> int:
+    """Warm-up reviews both handlers label alike (ours answers JSON, the original "1.0"/"0.0")."""
+    ours_positive = ['"positive"' in answer for answer in ours.warmup_answers]
+    original_positive = [answer.strip() == "1.0" for answer in original.warmup_answers]
+    return sum(a == b for a, b in zip(ours_positive, original_positive))
+
+
+def report(rows: list[Row], requests: int, concurrency: int, seconds: float) -> None:
+    ours, original = rows[2], rows[3]
+    width = max(len(row.title) for row in rows) + 2
+    print(f"\n{'':<{width}}{f'{requests} sequential':>18}{f'{concurrency} clients, {seconds:g} s':>22}")
+    print(f"{'row':<{width}}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>11}{'errors':>11}{'req/s vs original':>20}")
+    for row in rows:
+        p50, p99 = (float(np.percentile(row.latencies_s, q)) * 1000 for q in (50, 99))
+        speedup = f"{row.rps / original.rps:.1f}x" if row in (ours, original) and original.rps else ""
+        print(f"{row.title:<{width}}{p50:>9.1f}{p99:>9.1f}{row.rps:>11.1f}{row.errors:>11}{speedup:>20}")
+    p50_ratio = np.median(original.latencies_s) / np.median(ours.latencies_s)
+    print(f"\n(3) vs (4): same bench server, same weights, only the handler differs; p50 {p50_ratio:.1f}x lower "
+          f"with ours; same label for {same_labels(ours, original)} of {WARMUP} warm-up reviews.")
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """Turn SIGTERM into SystemExit so the ``finally`` blocks stop every server."""
+    raise SystemExit(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000, help="sequential requests per row for p50/p99")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients for req/s")
+    parser.add_argument("--seconds", type=float, default=20.0, help="duration of the concurrent phase per row")
+    parser.add_argument("--model", type=Path, default=bundled_model_dir(), help="model directory [bundled model]")
+    parser.add_argument("--data", type=Path, default=Path("/work/shared/data"), help="IMDB data for request bodies")
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.requests < 1 or args.concurrency < 1 or args.seconds <= 0:
+        parser.error("--requests and --concurrency must be at least 1, --seconds above 0")
+    if args.serve:
+        import uvicorn
+
+        uvicorn.run(handler_app(args.serve, args.model), host=HOST, port=args.port)
+        return
+
+    import torch  # only for the info line: the servers keep torch's default thread count
+
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    bodies, where = request_bodies(args.data)
+    print(f"{datetime.now().astimezone().isoformat(timespec='seconds')}; {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.1f}; torch {torch.__version__}, {torch.get_num_threads()} threads per server; "
+          f"bodies: {where}; model {args.model}")
+    with tempfile.TemporaryDirectory(prefix="sa-bench-serving-") as tmp:
+        work = Path(tmp)
+        rows = stack_rows(args.model, bodies, args, work)
+        rows.append(handler_row("(3) ours: bench server + inference.handler", OURS, args.model, bodies, args, work))
+        rows.append(handler_row("(4) original: bench server + original_handler", ORIGINAL, args.model, bodies, args, work))
+    report(rows, args.requests, args.concurrency, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
