@@ -19,6 +19,7 @@ from sentiment_app.data.download import download_imdb
 from sentiment_app.evaluation.metrics import compute_metrics
 from sentiment_app.evaluation.report import write_report
 from sentiment_app.features.prepare import FeatureSettings, PreparedData, prepare_features
+from sentiment_app.errors import SentimentAppError
 from sentiment_app.fileio import atomic_open, atomic_write_bytes
 from sentiment_app.inference.batch_transform import transform_file
 from sentiment_app.inference.model import SentimentModel
@@ -88,7 +89,8 @@ def evaluate(model_dir: Path, test: Reviews, out_dir: Path) -> dict[str, Any]:
     source = out_dir / "test_reviews.txt"
     with atomic_open(source, "w") as f:
         f.writelines(text.replace("\n", " ").replace("\r", " ") + "\n" for text in test.texts)
-    transform_file(model, source, source.with_name(source.name + ".out"))
+    if errors := transform_file(model, source, source.with_name(source.name + ".out")):
+        raise SentimentAppError(f"{errors} test reviews could not be scored; see {source}.out")
     with open(source.with_name(source.name + ".out"), encoding="utf-8") as f:
         probabilities = np.array([json.loads(line)["probability"] for line in f], dtype=np.float64)
     metrics = compute_metrics(test.labels, probabilities)
