@@ -76,8 +76,13 @@ def build_app() -> Starlette:
     """uvicorn factory: each worker builds its app from the arguments ``run_server`` left in the environment."""
     # Imported here, not at the top: a spawned worker re-imports this module before uvicorn starts
     # its health-check thread, and importing torch can take longer than that check's 5 s.
+    import torch
+
     from sentiment_app.serving.app import create_app
 
+    # Concurrent requests each run in their own thread; one intra-op thread apiece keeps them from
+    # fighting over the cores (a one-review LSTM pass is far too small to split anyway).
+    torch.set_num_threads(1)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     args = json.loads(os.environ[APP_ARGS_ENV])
     idle_s, idle_folder = args.pop("idle_timeout_s"), args.pop("idle_folder")
