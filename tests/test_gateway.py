@@ -6,10 +6,7 @@ import base64
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -18,8 +15,7 @@ import pytest
 
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.gateway.events import InvalidProxyResponse, parse_proxy_response, rest_event
-from sentiment_app.model_dirs import bundled_model_dir
-from sentiment_app.gateway.local_stack import check_port_free, stop_process, wait_until_ready
+from sentiment_app.gateway.local_stack import check_port_free
 from tests.support import CLI, NEGATIVE, POSITIVE, ServedApp, free_port, served_app
 
 @pytest.fixture(scope="module")

@@ -119,16 +119,3 @@ def pack_model_archive(model_dir: Path, target: Path) -> Path:
                 archive.add(path, arcname=f"code/sentiment_app/{rel}")
     return target
 
-
-def extract_model_archive(archive_path: Path, target: Path) -> Path:
-    """Unpack a ``model.tar.gz``, refusing links and any member that would land outside ``target``."""
-    target.mkdir(parents=True, exist_ok=True)
-    try:
-        with tarfile.open(archive_path, "r:gz") as archive:
-            for member in archive.getmembers():
-                if not (member.isfile() or member.isdir()):
-                    raise ArtifactError(f"{archive_path}: member {member.name!r} is not a plain file")
-            archive.extractall(target, filter="data")
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise ArtifactError(f"Could not unpack {archive_path}: {exc}") from exc
-    return target

@@ -59,7 +59,3 @@ class Tokenizer:
                 stems.append(stem)
         return stems
 
-
-def review_to_words(review: str) -> list[str]:
-    """One-off convenience wrapper (a fresh cache each call); batch work should keep a Tokenizer."""
-    return Tokenizer()(review)

@@ -6,15 +6,10 @@ frequency are broken alphabetically so the same data always gives the same dicti
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
-from pathlib import Path
 
-from sentiment_app.errors import ArtifactError
-from sentiment_app.fileio import atomic_write_bytes
-
-PAD, INFREQUENT = 0, 1
+INFREQUENT = 1  # id of every word outside the dictionary; 0 is padding
 
 
 def build_vocab(tokenized: Iterable[list[str]], vocab_size: int = 5000) -> dict[str, int]:
@@ -26,16 +21,3 @@ def build_vocab(tokenized: Iterable[list[str]], vocab_size: int = 5000) -> dict[
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[: vocab_size - 2]
     return {word: index for index, (word, _) in enumerate(ranked, start=2)}
 
-
-def save_vocab(vocab: dict[str, int], path: Path) -> None:
-    atomic_write_bytes(path, json.dumps(vocab, ensure_ascii=False).encode("utf-8"))
-
-
-def load_vocab(path: Path) -> dict[str, int]:
-    try:
-        vocab = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ArtifactError(f"Could not read the word dictionary {path}: {exc}") from exc
-    if not isinstance(vocab, dict) or not all(isinstance(v, int) and v >= 2 for v in vocab.values()):
-        raise ArtifactError(f"{path} is not a word dictionary (word -> id >= 2)")
-    return vocab
