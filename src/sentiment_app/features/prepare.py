@@ -114,13 +114,6 @@ def read_rows(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return table[:, 0], table[:, 1:]
 
 
-def cached(store: ArtifactStore, splits: dict[str, Reviews], features: FeatureSettings) -> PreparedData | None:
-    key = f"{PREFIX}/{fingerprint(splits, features)[:16]}/meta.json"
-    if store.exists(key):
-        return PreparedData(**json.loads(store.read_bytes(key)))
-    return None
-
-
 def prepare_features(
     store: ArtifactStore,
     splits: dict[str, Reviews],
@@ -128,10 +121,10 @@ def prepare_features(
     workers: int | None = None,
 ) -> PreparedData:
     """Build (or find cached) processed data for ``splits`` (``train`` and ``test``) in ``store``."""
-    hit = cached(store, splits, features)
-    if hit is not None:
-        return hit
     digest = fingerprint(splits, features)
+    meta_key = f"{PREFIX}/{digest[:16]}/meta.json"
+    if store.exists(meta_key):
+        return PreparedData(**json.loads(store.read_bytes(meta_key)))
     workers = workers or os.cpu_count() or 1
     tokens = {name: tokenize_all(splits[name].texts, workers, desc=f"features {name}") for name in ("train", "test")}
     vocab = build_vocab(tokens["train"], features.vocab_size)
