@@ -3,17 +3,22 @@
     python bench/serving.py [--requests 1000] [--concurrency 16] [--seconds 20] [--model DIR]
 
 Rows: (1) the whole chain as the web page uses it (``sentiment-app serve``: gateway, Lambda
-handler, boto3, endpoint, model), (2) that endpoint alone (``POST /invocations``), (3) and (4) our
-handler and bench/original_handler.py, each behind the same tiny bench server (this file, run with
-``--serve``), so those two rows differ only in the handler. Columns: p50/p99 of ``--requests``
-sequential requests on one persistent connection (after warm-up), requests per second with
-``--concurrency`` clients for ``--seconds``, errors (non-200 answers and failed requests in both
-phases). Every server is a subprocess on a free loopback port, stopped when its rows are done.
+handler, boto3, endpoint, model), (2) that endpoint alone (``POST /invocations``: our model server,
+with dynamic batching), (3) and (4) our handler and bench/original_handler.py, each behind the same
+tiny per-request bench server (this file, run with ``--serve``: no batching), so those two rows
+differ only in the handler. Columns: p50/p99 of ``--requests`` sequential one-review requests on
+one persistent connection (after warm-up), requests per second with ``--concurrency`` clients for
+``--seconds``, errors (non-200 answers and failed requests in both phases), req/s against (4).
+Then the targets of issue 5 for (2) against (4), and the endpoint's batch sizes (from its
+``/metrics``) during its concurrent phase. Every server is a subprocess on a free loopback port,
+stopped when its rows are done. The endpoint's batching settings come from the environment
+(``SENTIMENT_APP_MAX_BATCH_SIZE``, ``SENTIMENT_APP_MAX_BATCH_WAIT_MS``, ``SENTIMENT_APP_TORCH_THREADS``).
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import importlib
 import os
 import signal
@@ -21,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager, suppress
@@ -43,6 +49,7 @@ from sentiment_app.errors import SentimentAppError
 from sentiment_app.gateway.local_stack import stop_process, wait_until_ready
 from sentiment_app.model_dirs import bundled_model_dir
 from sentiment_app.serving.lifecycle import HOST, free_port
+from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS
 
 OURS, ORIGINAL = "sentiment_app.inference.handler", "original_handler"
 TEXT = {"content-type": "text/plain"}  # exactly what the original input_fn accepts
@@ -51,6 +58,9 @@ REVIEWS = 200
 SEED = 1
 REQUEST_TIMEOUT_S = 60.0
 LOG_TAIL_LINES = 20
+TARGET_P50_MS = 5.0
+TARGET_SPEEDUP = 20.0
+BATCH_METRIC = "model_batch_size"
 FALLBACK_REVIEWS = (
     "A wonderful film: the acting is superb and the story kept me gripped until the very end.",
     "Dull, predictable and far too long. I nearly walked out halfway through.",
@@ -103,6 +113,7 @@ class Row:
     rps: float
     errors: int
     warmup_answers: list[str]
+    batches: tuple[float, float] | None = None  # model calls and reviews scored in the concurrent phase
 
 
 def post(client: httpx.Client, url: str, body: bytes) -> httpx.Response | None:
@@ -129,19 +140,31 @@ def sequential(url: str, bodies: list[bytes], count: int) -> tuple[list[str], np
 
 def concurrent(url: str, bodies: list[bytes], clients: int, seconds: float) -> tuple[float, int]:
     """Completed requests per second with ``clients`` threads, each on its own connection, and errors.
-    A request in flight at the deadline still finishes and counts, and so does its time."""
+    A request in flight at the deadline still finishes and counts, and so does its time. The clients
+    use the standard library's ``http.client``, about a third of httpx's CPU per request: the load
+    generator shares the cores with the servers, and a heavy one caps the fast rows, not the slow."""
     deadline = time.monotonic() + seconds
+    parts = urllib.parse.urlsplit(url)
 
     def client_loop(first: int) -> tuple[int, int]:
         done = errors = 0
-        with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
+        connection = http.client.HTTPConnection(parts.hostname or HOST, parts.port, timeout=REQUEST_TIMEOUT_S)
+        try:
             i = first
             while time.monotonic() < deadline:
-                if post(client, url, bodies[i % len(bodies)]) is None:
-                    errors += 1
-                else:
-                    done += 1
+                try:
+                    connection.request("POST", parts.path, body=bodies[i % len(bodies)], headers=TEXT)
+                    response = connection.getresponse()
+                    response.read()
+                    ok = response.status == 200
+                except (OSError, http.client.HTTPException):
+                    ok = False
+                    connection.close()  # the next request reconnects
+                done += ok
+                errors += not ok
                 i += clients
+        finally:
+            connection.close()
         return done, errors
 
     started = time.monotonic()
@@ -151,11 +174,28 @@ def concurrent(url: str, bodies: list[bytes], clients: int, seconds: float) -> t
     return sum(done for done, _ in results) / elapsed, sum(errors for _, errors in results)
 
 
-def measure(title: str, url: str, bodies: list[bytes], args: argparse.Namespace) -> Row:
+def batch_totals(metrics_url: str) -> tuple[float, float]:
+    """``(model calls, reviews)`` so far, from the endpoint's ``model_batch_size`` histogram."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(metrics_url, timeout=REQUEST_TIMEOUT_S).text
+    for family in text_string_to_metric_families(text):
+        if family.name == BATCH_METRIC:
+            values = {sample.name: sample.value for sample in family.samples}
+            return values[f"{BATCH_METRIC}_count"], values[f"{BATCH_METRIC}_sum"]
+    raise SystemExit(f"{metrics_url} has no {BATCH_METRIC} histogram")
+
+
+def measure(title: str, url: str, bodies: list[bytes], args: argparse.Namespace, metrics_url: str | None = None) -> Row:
     print(f"  {title} ...", file=sys.stderr, flush=True)
     warmup, latencies, errors = sequential(url, bodies, args.requests)
+    before = batch_totals(metrics_url) if metrics_url else None
     rps, more_errors = concurrent(url, bodies, args.concurrency, args.seconds)
-    return Row(title, latencies, rps, errors + more_errors, warmup)
+    batches = None
+    if before is not None and metrics_url:
+        after = batch_totals(metrics_url)
+        batches = (after[0] - before[0], after[1] - before[1])
+    return Row(title, latencies, rps, errors + more_errors, warmup, batches)
 
 
 # -- servers ---------------------------------------------------------------------------------------
@@ -198,7 +238,8 @@ def stack_rows(model: Path, bodies: list[bytes], args: argparse.Namespace, work:
                "--host", HOST, "--port", str(port), "--endpoint-port", str(endpoint_port)]
     with running(command, f"{gateway}/config.js", work / "stack.log"):
         return [measure("(1) whole chain: POST /api/sentiment", f"{gateway}/api/sentiment", bodies, args),
-                measure("(2) endpoint alone: POST /invocations", f"{endpoint}/invocations", bodies, args)]
+                measure("(2) endpoint alone: POST /invocations", f"{endpoint}/invocations", bodies, args,
+                        f"{endpoint}/metrics")]
 
 
 def handler_row(title: str, module: str, model: Path, bodies: list[bytes], args: argparse.Namespace, work: Path) -> Row:
@@ -228,17 +269,26 @@ def same_labels(ours: Row, original: Row) -> int:
 
 
 def report(rows: list[Row], requests: int, concurrency: int, seconds: float) -> None:
-    ours, original = rows[2], rows[3]
+    endpoint, ours, original = rows[1], rows[2], rows[3]
     width = max(len(row.title) for row in rows) + 2
     print(f"\n{'':<{width}}{f'{requests} sequential':>18}{f'{concurrency} clients, {seconds:g} s':>22}")
     print(f"{'row':<{width}}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>11}{'errors':>11}{'req/s vs original':>20}")
     for row in rows:
         p50, p99 = (float(np.percentile(row.latencies_s, q)) * 1000 for q in (50, 99))
-        speedup = f"{row.rps / original.rps:.1f}x" if row in (ours, original) and original.rps else ""
+        speedup = f"{row.rps / original.rps:.1f}x" if original.rps else ""
         print(f"{row.title:<{width}}{p50:>9.1f}{p99:>9.1f}{row.rps:>11.1f}{row.errors:>11}{speedup:>20}")
     p50_ratio = np.median(original.latencies_s) / np.median(ours.latencies_s)
     print(f"\n(3) vs (4): same bench server, same weights, only the handler differs; p50 {p50_ratio:.1f}x lower "
           f"with ours; same label for {same_labels(ours, original)} of {WARMUP} warm-up reviews.")
+    endpoint_p50 = float(np.median(endpoint.latencies_s)) * 1000
+    speedup = endpoint.rps / original.rps if original.rps else float("inf")
+    print(f"(2) vs (4), issue 5 targets: one-review p50 {endpoint_p50:.1f} ms (target <= {TARGET_P50_MS:g}: "
+          f"{'met' if endpoint_p50 <= TARGET_P50_MS else 'NOT met'}); {speedup:.1f}x the req/s with {concurrency} "
+          f"clients (target >= {TARGET_SPEEDUP:g}x: {'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}).")
+    if endpoint.batches and endpoint.batches[0]:
+        calls, reviews = endpoint.batches
+        print(f"(2) batching in its concurrent phase: {reviews:.0f} reviews in {calls:.0f} model calls, "
+              f"{reviews / calls:.1f} reviews per call on average.")
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -269,8 +319,10 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     bodies, where = request_bodies(args.data)
     print(f"{datetime.now().astimezone().isoformat(timespec='seconds')}; {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.1f}; torch {torch.__version__}, {torch.get_num_threads()} threads per server; "
-          f"bodies: {where}; model {args.model}")
+          f"load {os.getloadavg()[0]:.1f}; torch {torch.__version__}, {torch.get_num_threads()} threads per bench server; "
+          f"endpoint batching: at most {os.environ.get('SENTIMENT_APP_MAX_BATCH_SIZE', DEFAULT_MAX_BATCH_SIZE)} reviews, "
+          f"wait {os.environ.get('SENTIMENT_APP_MAX_BATCH_WAIT_MS', DEFAULT_MAX_WAIT_MS)} ms, "
+          f"{os.environ.get('SENTIMENT_APP_TORCH_THREADS', 1)} torch thread(s); bodies: {where}; model {args.model}")
     with tempfile.TemporaryDirectory(prefix="sa-bench-serving-") as tmp:
         work = Path(tmp)
         rows = stack_rows(args.model, bodies, args, work)

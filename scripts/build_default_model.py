@@ -1,9 +1,11 @@
 """Rebuild the model bundled in the package (src/sentiment_app/resources/default_model).
 
-Runs the project's own pipeline with the original recipe on the full official split, then copies
-the verified model directory into the package and writes its model card from the measured metrics:
+Runs the project's own pipeline for ``--model`` (default: the registry's ``DEFAULT_MODEL``, with
+its default hyperparameters; ``lstm-seed`` is the original recipe) on the full official split, then
+copies the verified model directory into the package and writes its model card from the measured
+metrics:
 
-    .venv/bin/python scripts/build_default_model.py --data ../shared/data [--home DIR]
+    .venv/bin/python scripts/build_default_model.py --data ../shared/data [--model NAME] [--home DIR]
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from sentiment_app.artifacts import load_model_dir
 from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.models.registry import DEFAULT_MODEL, MODELS, ROWS
 from sentiment_app.pipeline import DataOptions, Hyperparameters, run_pipeline
 from sentiment_app.settings import load_settings
 
@@ -27,10 +30,10 @@ machine gets a working page without the data set. Rebuild it with
 
 | | |
 |---|---|
-| Model | `{name}`: the original project's LSTMClassifier ({hyper}) |
+| Model | `{name}`: {description} ({hyper}) |
 | Data | IMDB Large Movie Review Dataset v1.0, official split: {train_rows:,} training reviews (shuffled, seed {seed}); evaluated on all 25,000 test reviews |
-| Features | HTML stripped, lower-cased, non-alphanumerics removed, NLTK English stopwords removed, Porter stems; dictionary of {vocab_size} (0 = padding, 1 = infrequent word); reviews padded/truncated to {pad} |
-| Training | {epochs} epochs, batch {batch_size}, Adam (lr {lr}), BCE loss, seed {seed}; CPU |
+| Features | {features} |
+| Training | {training} |
 | Test accuracy | {accuracy:.4f} |
 | Precision / recall / F1 | {precision:.4f} / {recall:.4f} / {f1:.4f} |
 | ROC AUC | {roc_auc:.4f} |
@@ -39,29 +42,47 @@ machine gets a working page without the data set. Rebuild it with
 | Data fingerprint | `{fingerprint}` |
 | Built | {built} |
 
-Limits: trained on English movie reviews only; stopword removal drops "not" and "no", so negation
-is largely invisible to it; short or sarcastic texts are often misread.
+Limits: trained on English movie reviews only; short or sarcastic texts are often misread.{limits}
 """
+SEED_FEATURES = ("HTML stripped, lower-cased, non-alphanumerics removed, NLTK English stopwords removed, Porter "
+                 "stems; dictionary of {vocab_size} (0 = padding, 1 = infrequent word); reviews padded/truncated to {pad}")
+SEED_TRAINING = "{epochs} epochs, batch {batch_size}, Adam (lr {lr}), BCE loss, seed {seed}; CPU"
+SEED_LIMITS = ' Stopword removal drops "not" and "no", so negation is largely invisible to it.'
+TEXT_FEATURES = ('HTML stripped, lower-cased words and numbers as written (no stopword removal, no stemming), '
+                 '"n\'t" split off, "!" and "?" kept')
+TEXT_TRAINING = ("fitted on {fit_rows:,} reviews; {validation_rows:,} ({share:.0%}, stratified, seed {seed}) held out "
+                 "for early stopping and the ensemble weight; the test set took no part; CPU, {seconds:.0f} s")
+
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="Local IMDB data (archive, aclImdb/ or CSV pair).")
     parser.add_argument("--home", help="Home for the store, jobs and models [SENTIMENT_APP_HOME].")
+    parser.add_argument("--model", choices=sorted(MODELS), default=DEFAULT_MODEL, help=f"[{DEFAULT_MODEL}]")
     args = parser.parse_args()
     settings = load_settings(home=args.home, data=args.data)
-    metrics = run_pipeline(settings, DataOptions(), Hyperparameters())
+    metrics = run_pipeline(settings, DataOptions(), Hyperparameters(model=args.model))
     source, target = Path(metrics["model_dir"]), bundled_model_dir()
     artifacts = load_model_dir(source)  # verifies every checksum before anything is copied
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target)
-    config, training = artifacts.config, artifacts.config["training"]
+    config, training, fitted = artifacts.config, artifacts.config["training"], artifacts.metrics
+    if MODELS[args.model].channel == ROWS:
+        features = SEED_FEATURES.format(vocab_size=config["hyperparameters"]["vocab_size"], pad=config["pad"])
+        recipe, limits, train_rows = SEED_TRAINING.format(**training), SEED_LIMITS, fitted["train_rows"]
+    else:
+        features, limits = TEXT_FEATURES, ""
+        train_rows = fitted["train_rows"] + fitted["validation_rows"]
+        recipe = TEXT_TRAINING.format(fit_rows=fitted["train_rows"], validation_rows=fitted["validation_rows"],
+                                      share=training["validation_fraction"], seed=training["seed"],
+                                      seconds=fitted["seconds"])
     (target / "MODEL_CARD.md").write_text(CARD.format(
         name=config["model"], version=artifacts.version, hyper=json.dumps(config["hyperparameters"]),
-        train_rows=artifacts.metrics["train_rows"], vocab_size=config["hyperparameters"]["vocab_size"],
-        pad=config["pad"], sha256=artifacts.manifest["files"]["model.safetensors"],
+        description=MODELS[args.model].description, features=features, training=recipe, limits=limits,
+        train_rows=train_rows, seed=training["seed"], sha256=artifacts.manifest["files"]["model.safetensors"],
         fingerprint=artifacts.manifest["data_fingerprint"], built=date.today().isoformat(),
-        **training, **{k: metrics[k] for k in ("accuracy", "precision", "recall", "f1", "roc_auc", "confusion_matrix")},
+        **{k: metrics[k] for k in ("accuracy", "precision", "recall", "f1", "roc_auc", "confusion_matrix")},
     ))
     print(f"bundled {config['model']} {artifacts.version} (test accuracy {metrics['accuracy']:.4f}) into {target}")
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sentiment_app.gateway.local_stack import stop_process, wait_until_ready
+from sentiment_app.gateway.local_stack import local_url, start_endpoint, stop_process, wait_until_ready
 from sentiment_app.model_dirs import bundled_model_dir
 
 CLI = str(Path(sys.executable).with_name("sentiment-app"))
@@ -33,15 +33,32 @@ class ServedApp:
 
 
 @contextmanager
-def served_app(home: Path) -> Iterator[ServedApp]:
-    """``sentiment-app serve`` with the bundled model on free ports, ready to answer."""
+def served_app(home: Path, *options: str, log: Path | None = None) -> Iterator[ServedApp]:
+    """``sentiment-app serve`` with the bundled model on free ports, ready to answer; extra ``options``
+    are passed on, and ``log`` (if given) receives everything the process tree prints."""
     port, endpoint_port = free_port(), free_port()
     command = [CLI, "serve", "--home", str(home), "--model", str(bundled_model_dir()),
-               "--port", str(port), "--endpoint-port", str(endpoint_port)]
-    process = subprocess.Popen(command)
+               "--port", str(port), "--endpoint-port", str(endpoint_port), *options]
+    output = open(log, "wb") if log else None  # noqa: SIM115 (closed below, after the process)
+    process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT if output else None)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until_ready(f"{url}/", process)
         yield ServedApp(url, port, endpoint_port, process)
+    finally:
+        stop_process(process)
+        if output:
+            output.close()
+
+
+@contextmanager
+def running_endpoint(name: str) -> Iterator[str]:
+    """The endpoint server with the bundled model on a free port; yields its URL once ``/ping`` answers."""
+    port = free_port()
+    process = start_endpoint(bundled_model_dir(), "127.0.0.1", port, name)
+    try:
+        url = local_url("127.0.0.1", port)
+        wait_until_ready(f"{url}/ping", process)
+        yield url
     finally:
         stop_process(process)

@@ -96,7 +96,7 @@ def test_markup_in_a_review_is_shown_as_text(page: sync_api.Page) -> None:
 ], ids=["gateway-502", "html-500", "network-down"])
 def test_errors_are_shown_never_a_verdict(page: sync_api.Page, failure: dict | None, words: list[str]) -> None:
     """The original page showed POSITIVE for any error; here the API answer is replaced in the browser."""
-    page.route("**/api/sentiment", lambda route: route.fulfill(**failure) if failure else route.abort())
+    page.route("**/api/sentiment*", lambda route: route.fulfill(**failure) if failure else route.abort())
     analyse(page, POSITIVE)
     error = page.locator("#error")
     sync_api.expect(error).to_be_visible()
@@ -109,7 +109,7 @@ def test_errors_are_shown_never_a_verdict(page: sync_api.Page, failure: dict | N
 def test_loading_state_while_waiting(page: sync_api.Page) -> None:
     """The request is held in the browser so the busy state can be seen, then let through."""
     held: list[sync_api.Route] = []
-    page.route("**/api/sentiment", lambda route: held.append(route))
+    page.route("**/api/sentiment*", lambda route: held.append(route))
     page.fill("#review", NEGATIVE)
     page.click("#submit")
     sync_api.expect(page.locator("#submit")).to_be_disabled()
@@ -138,3 +138,53 @@ def test_layout_and_screenshot(page: sync_api.Page, tmp_path: Path, viewport: di
     sync_api.expect(page.locator("#result")).to_contain_text("POSITIVE")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "horizontal scrolling"
     save_screenshot(page, tmp_path, name)
+
+
+def marks(page: sync_api.Page) -> list[dict]:
+    """Every highlighted word: its text, class, computed background (r, g, b, alpha) and strength."""
+    return page.eval_on_selector_all("#quoted mark", """elements => elements.map(el => {
+        const [r, g, b, a = 1] = getComputedStyle(el).backgroundColor.match(/[\\d.]+/g).map(Number);
+        return {text: el.textContent, cls: el.className, rgba: [r, g, b, a],
+                strength: Number(el.style.getPropertyValue("--strength"))};
+    })""")
+
+
+def test_explaining_words_are_highlighted_green_and_red(page: sync_api.Page) -> None:
+    analyse(page, POSITIVE)
+    sync_api.expect(page.locator("#result")).to_contain_text("POSITIVE")
+    sync_api.expect(page.locator("#quoted")).to_have_text(POSITIVE)  # highlighting leaves the text as it was
+    sync_api.expect(page.locator("#legend")).to_be_visible()
+    found = marks(page)
+    positive = [m for m in found if m["cls"] == "towards-positive"]
+    negative = [m for m in found if m["cls"] == "towards-negative"]
+    assert positive and negative, found
+    assert all(r < g for r, g, _, _ in (m["rgba"] for m in positive)), positive  # green
+    assert all(r > g for r, g, _, _ in (m["rgba"] for m in negative)), negative  # red
+    strongest = max(positive, key=lambda m: m["strength"])
+    assert strongest["text"].lower() in {"wonderful", "brilliant", "loved", "moving"}
+    weakest = min(positive, key=lambda m: m["strength"])
+    assert strongest["rgba"][3] > weakest["rgba"][3]  # intensity follows the weight
+
+
+def test_markup_in_a_review_stays_text_among_highlights(page: sync_api.Page) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    analyse(page, XSS)
+    sync_api.expect(page.locator("#quoted")).to_have_text(XSS)
+    assert page.locator("#quoted mark").count() > 0
+    assert page.locator("#quoted *:not(mark)").count() == 0
+    words = {m["text"].lower() for m in marks(page)}
+    assert all(word.isalnum() for word in words) and not words & {"script", "img", "src", "onerror"}, words
+    assert not dialogs
+
+
+def test_a_reply_without_words_shows_the_review_plainly(page: sync_api.Page) -> None:
+    """An API that answers without an explanation (e.g. an older endpoint) still gets its verdict shown."""
+    reply = {"label": "negative", "probability": 0.1, "model_version": "old"}
+    page.route("**/api/sentiment*", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                               body=json.dumps(reply)))
+    analyse(page, NEGATIVE)
+    sync_api.expect(page.locator("#result")).to_contain_text("NEGATIVE")
+    sync_api.expect(page.locator("#quoted")).to_have_text(NEGATIVE)
+    assert page.locator("#quoted mark").count() == 0
+    sync_api.expect(page.locator("#legend")).to_be_hidden()

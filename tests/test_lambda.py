@@ -15,9 +15,8 @@ import pytest
 
 from sentiment_app.gateway import lambda_function
 from sentiment_app.gateway.lambda_function import lambda_handler
-from sentiment_app.gateway.local_stack import local_url, start_endpoint, stop_process, wait_until_ready
-from sentiment_app.model_dirs import bundled_model_dir
-from tests.support import NEGATIVE, POSITIVE, free_port
+from sentiment_app.gateway.local_stack import local_url
+from tests.support import NEGATIVE, POSITIVE, free_port, running_endpoint
 
 ENDPOINT_NAME = "test-sentiment"
 Event = dict[str, Any]
@@ -76,14 +75,8 @@ def assert_error(response: Event, status: int, *words: str) -> None:
 
 @pytest.fixture(scope="module")
 def endpoint_url() -> Iterator[str]:
-    port = free_port()
-    process = start_endpoint(bundled_model_dir(), "127.0.0.1", port, ENDPOINT_NAME)
-    try:
-        url = local_url("127.0.0.1", port)
-        wait_until_ready(f"{url}/ping", process)
+    with running_endpoint(ENDPOINT_NAME) as url:
         yield url
-    finally:
-        stop_process(process)
 
 
 @pytest.fixture(autouse=True)
@@ -168,7 +161,9 @@ def test_other_methods_are_405() -> None:
 
 def test_cors_origin_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CORS_ALLOW_ORIGIN", "https://reviews.example.com")
-    response = lambda_handler(rest_event(POSITIVE), None)
+    event = rest_event(POSITIVE)
+    event["headers"]["Origin"] = "https://reviews.example.com"  # only a listed origin is named back
+    response = lambda_handler(event, None)
     assert header(response, "Access-Control-Allow-Origin") == "https://reviews.example.com"
     assert header(response, "Vary") == "Origin"
 

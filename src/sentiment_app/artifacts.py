@@ -36,13 +36,13 @@ INFERENCE_PY = (
     '"""SageMaker entry module: the handler functions of the bundled sentiment_app package."""\n'
     "from sentiment_app.inference.handler import input_fn, model_fn, output_fn, predict_fn  # noqa: F401\n"
 )
-CODE_REQUIREMENTS = "nltk==3.10.4\nsafetensors==0.8.0\nnumpy\n"
+CODE_REQUIREMENTS = "nltk==3.10.4\nsafetensors==0.8.0\nscikit-learn==1.9.1\nnumpy\n"
 
 
 @dataclass(frozen=True)
 class ModelArtifacts:
     config: dict[str, Any]
-    vocab: dict[str, int]
+    vocab: dict[str, Any]  # word → id; a text model may nest one per member
     state_dict: dict[str, torch.Tensor]
     metrics: dict[str, Any]
     manifest: dict[str, Any]
@@ -61,7 +61,7 @@ def save_model_dir(
     model_dir: Path,
     state_dict: dict[str, torch.Tensor],
     config: dict[str, Any],
-    vocab: dict[str, int],
+    vocab: dict[str, Any],
     metrics: dict[str, Any],
     data_fingerprint: str,
 ) -> None:
@@ -97,25 +97,31 @@ def load_model_dir(model_dir: Path) -> ModelArtifacts:
     return ModelArtifacts(read(CONFIG), read(VOCAB), load_file(str(model_dir / WEIGHTS)), read(METRICS), manifest)
 
 
-def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+def add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size = len(data)
     info.mode = 0o644
     archive.addfile(info, io.BytesIO(data))
 
 
-def pack_model_archive(model_dir: Path, target: Path) -> Path:
-    """``model.tar.gz`` with the artifacts at the root and ``code/`` for the serving container."""
+def add_package_source(archive: tarfile.TarFile, folder: str) -> None:
+    """This package's source as ``<folder>sentiment_app/...`` (no caches, bundled model or web files),
+    shared by ``model.tar.gz`` and the training job's ``sourcedir.tar.gz``."""
     package = Path(str(resources.files("sentiment_app")))
     skip = {"__pycache__", "default_model", "static"}
+    for path in sorted(package.rglob("*")):
+        rel = path.relative_to(package)
+        if path.is_file() and not skip & set(rel.parts):
+            archive.add(path, arcname=f"{folder}sentiment_app/{rel}")
+
+
+def pack_model_archive(model_dir: Path, target: Path) -> Path:
+    """``model.tar.gz`` with the artifacts at the root and ``code/`` for the serving container."""
     with atomic_open(target) as f, tarfile.open(fileobj=f, mode="w:gz") as archive:
         for name in (*ARTIFACT_FILES, MANIFEST):
             archive.add(model_dir / name, arcname=name)
-        _add_bytes(archive, "code/inference.py", INFERENCE_PY.encode())
-        _add_bytes(archive, "code/requirements.txt", CODE_REQUIREMENTS.encode())
-        for path in sorted(package.rglob("*")):
-            rel = path.relative_to(package)
-            if path.is_file() and not skip & set(rel.parts):
-                archive.add(path, arcname=f"code/sentiment_app/{rel}")
+        add_bytes(archive, "code/inference.py", INFERENCE_PY.encode())
+        add_bytes(archive, "code/requirements.txt", CODE_REQUIREMENTS.encode())
+        add_package_source(archive, "code/")
     return target
 

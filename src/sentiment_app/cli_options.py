@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from sentiment_app.settings import load_settings
+from sentiment_app.settings import Settings, load_settings
 
 
 def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -19,5 +20,19 @@ def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, home: str | None, data: str | None, **kwargs: Any) -> Any:
         return func(*args, settings=load_settings(home=home, data=data), **kwargs)
+
+    return wrapper
+
+
+def with_store(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--store URI``; put it under ``@with_settings``, whose ``settings`` it overrides."""
+
+    @click.option("--store", "store_uri", metavar="URI",
+                  help="Artifact store: a folder or s3://bucket/prefix [SENTIMENT_APP_STORE; default: <home>/store].")
+    @functools.wraps(func)
+    def wrapper(*args: Any, settings: Settings, store_uri: str | None, **kwargs: Any) -> Any:
+        if store_uri:
+            settings = dataclasses.replace(settings, store_uri=store_uri)
+        return func(*args, settings=settings, **kwargs)
 
     return wrapper

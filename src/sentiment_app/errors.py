@@ -11,3 +11,7 @@ class DataError(SentimentAppError):
 
 class ArtifactError(SentimentAppError):
     """A model or store artifact is missing, corrupt or does not match its manifest."""
+
+
+class StorageError(SentimentAppError):
+    """A file could not be written: the disk is full, or the folder is read-only or not a folder."""

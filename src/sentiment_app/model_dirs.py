@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from sentiment_app.archive import unpacked_model
 from sentiment_app.artifacts import MANIFEST
 from sentiment_app.settings import Settings
 
@@ -25,6 +26,8 @@ def newest_model_dir(settings: Settings) -> Path | None:
 
 
 def resolve_model_dir(settings: Settings, explicit: str | Path | None = None) -> Path:
+    """``explicit`` may also be a ``model.tar.gz``: it is extracted safely under the home, once."""
     if explicit:
-        return Path(explicit).expanduser().resolve()
+        path = Path(explicit).expanduser().resolve()
+        return unpacked_model(path, models_root(settings) / ".archives") if path.is_file() else path
     return newest_model_dir(settings) or bundled_model_dir()

@@ -8,14 +8,19 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
-from sentiment_app.cli_options import with_settings
+from sentiment_app.cli_options import with_settings, with_store
 from sentiment_app.features.prepare import FeatureSettings
 from sentiment_app.model_dirs import resolve_model_dir
+from sentiment_app.models.registry import MODELS, SEED_MODEL, TEXT, ModelChoiceError
 from sentiment_app.pipeline import DataOptions, Hyperparameters, evaluate, load_splits, prepare, run_pipeline, train
 from sentiment_app.settings import Settings
 
 METRIC_KEYS = ("accuracy", "precision", "recall", "f1", "roc_auc", "confusion_matrix", "model_dir")
+NPROC_OPTION = click.option(
+    "--nproc-per-node", type=click.IntRange(min=1), default=1, show_default=True,
+    help="Train with N processes under torchrun (DistributedDataParallel); --batch-size stays the global batch.")
 
 
 def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -30,16 +35,39 @@ def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+MODEL_OPTION = click.option("--model", "model_name", type=click.Choice(sorted(MODELS)), default=SEED_MODEL,
+                            show_default=True, help="Model family (see `sentiment-app models`).")
+SEED_OPTIONS = ("epochs", "batch_size", "embedding_dim", "hidden_dim", "vocab_size")
+
+
+def parse_hp(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    pairs = [value.partition("=") for value in values]
+    if bad := [value for value, (_, eq, _) in zip(values, pairs) if not eq]:
+        raise click.BadParameter(f"expected KEY=VALUE, got {bad[0]!r}", param_hint="--hp")
+    return tuple((key.strip().replace("-", "_"), value) for key, _, value in pairs)
+
+
 def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    @click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
-    @click.option("--batch-size", type=click.IntRange(min=1), default=512, show_default=True)
-    @click.option("--embedding-dim", type=click.IntRange(min=1), default=32, show_default=True)
-    @click.option("--hidden-dim", type=click.IntRange(min=1), default=100, show_default=True)
+    @MODEL_OPTION
+    @click.option("--hp", multiple=True, metavar="KEY=VALUE",
+                  help="A hyperparameter of a text model (repeatable), e.g. --model nbsvm --hp C=0.1.")
+    @click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True, help="lstm-seed.")
+    @click.option("--batch-size", type=click.IntRange(min=1), default=512, show_default=True, help="lstm-seed.")
+    @click.option("--embedding-dim", type=click.IntRange(min=1), default=32, show_default=True, help="lstm-seed.")
+    @click.option("--hidden-dim", type=click.IntRange(min=1), default=100, show_default=True, help="lstm-seed.")
     @functools.wraps(func)
-    def wrapper(*args: Any, epochs: int, batch_size: int, embedding_dim: int, hidden_dim: int, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, model_name: str, hp: tuple[str, ...], epochs: int, batch_size: int, embedding_dim: int,
+                hidden_dim: int, **kwargs: Any) -> Any:
         options: DataOptions = kwargs["options"]
-        hyper = Hyperparameters(epochs=epochs, batch_size=batch_size, seed=options.seed, embedding_dim=embedding_dim,
-                                hidden_dim=hidden_dim, vocab_size=options.features.vocab_size)
+        if MODELS[model_name].channel == TEXT:
+            source = click.get_current_context().get_parameter_source
+            if given := [f"--{o.replace('_', '-')}" for o in SEED_OPTIONS if source(o) != ParameterSource.DEFAULT]:
+                raise ModelChoiceError(f"{', '.join(given)} set lstm-seed's recipe; give {model_name}'s "
+                                       "hyperparameters as --hp KEY=VALUE (see `sentiment-app models`)")
+        hyper = Hyperparameters(model=model_name, epochs=epochs, batch_size=batch_size, seed=options.seed,
+                                embedding_dim=embedding_dim, hidden_dim=hidden_dim,
+                                vocab_size=options.features.vocab_size, params=parse_hp(hp))
+        hyper.as_args()  # refuses unknown hyperparameters before any work starts
         return func(*args, hyper=hyper, **kwargs)
 
     return wrapper
@@ -58,20 +86,25 @@ def print_metrics(result: dict[str, Any], as_json: bool) -> None:
 
 @click.command("prepare")
 @with_settings
+@with_store
 @data_options
-def prepare_command(settings: Settings, options: DataOptions) -> None:
-    """Features: clean, tokenize, build the word dictionary, write train/test CSVs to the store."""
-    prepared = prepare(settings, options)
-    click.echo(f"prepared {prepared.train_rows} train / {prepared.test_rows} test rows at {settings.store}/{prepared.prefix}")
+@MODEL_OPTION
+def prepare_command(settings: Settings, options: DataOptions, model_name: str) -> None:
+    """Features: clean, tokenize, build the word dictionary, write train/test CSVs to the store
+    (for a text model: the cleaned reviews as ``label,text`` rows)."""
+    prepared = prepare(settings, options, channel=MODELS[model_name].channel)
+    click.echo(f"prepared {prepared.train_rows} train / {prepared.test_rows} test rows at {settings.store.rstrip('/')}/{prepared.prefix}")
 
 
 @click.command("train")
 @with_settings
+@with_store
 @data_options
 @training_options
-def train_command(settings: Settings, options: DataOptions, hyper: Hyperparameters) -> None:
+@NPROC_OPTION
+def train_command(settings: Settings, options: DataOptions, hyper: Hyperparameters, nproc_per_node: int) -> None:
     """Run the SageMaker-style training job locally (resumes an interrupted one)."""
-    job = train(settings, prepare(settings, options), hyper)
+    job = train(settings, prepare(settings, options, channel=hyper.channel), hyper, nproc_per_node)
     click.echo(f"job {job.name}: model {job.model_dir}\narchive {job.archive_uri}")
 
 
@@ -89,12 +122,13 @@ def evaluate_command(settings: Settings, options: DataOptions, model: str | None
 
 @click.command("pipeline")
 @with_settings
+@with_store
 @data_options
 @training_options
+@NPROC_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the final test metrics as one JSON object (last line).")
-def pipeline_command(settings: Settings, options: DataOptions, hyper: Hyperparameters, as_json: bool) -> None:
+def pipeline_command(settings: Settings, options: DataOptions, hyper: Hyperparameters, nproc_per_node: int,
+                     as_json: bool) -> None:
     """Data → features → training → evaluation, each step skipped when its output is current."""
-    print_metrics(run_pipeline(settings, options, hyper), as_json)
+    print_metrics(run_pipeline(settings, options, hyper, nproc_per_node), as_json)
 
-
-COMMANDS = (prepare_command, train_command, evaluate_command, pipeline_command)

@@ -7,6 +7,7 @@ SageMaker Runtime wire format -> endpoint server (``python -m sentiment_app.serv
 from __future__ import annotations
 
 import logging
+import re
 import signal
 from types import FrameType
 
@@ -15,13 +16,27 @@ import uvicorn
 
 from sentiment_app.cli_options import with_settings
 from sentiment_app.errors import SentimentAppError
-from sentiment_app.gateway.local_api import create_app
+from sentiment_app.gateway.access import AccessControl
+from sentiment_app.gateway.apikeys import ApiKeyStore
+from sentiment_app.gateway.local_api import INTEGRATION_TIMEOUT_S, MAX_REQUEST_BYTES, create_app
 from sentiment_app.gateway.local_stack import (
     check_port_free, local_url, set_lambda_environment, start_endpoint, stop_process, wait_until_ready,
 )
 from sentiment_app.model_dirs import resolve_model_dir
+from sentiment_app.observability import log_requests_as_json_lines
 from sentiment_app.settings import Settings
 from sentiment_app.web import DEFAULT_API_URL
+
+
+ORIGIN = re.compile(r"https?://[^/\s,]+")
+
+
+def _check_origins(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """An origin is scheme://host[:port] exactly as browsers send it (no path, no trailing slash)."""
+    for value in values:
+        if value != "*" and not ORIGIN.fullmatch(value):
+            raise click.BadParameter(f"{value!r} is not an origin like https://example.com or http://127.0.0.1:8000.")
+    return values
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -30,23 +45,36 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 @click.command(context_settings={"show_default": True})
-@click.option("--model", type=click.Path(exists=True, file_okay=False),
-              help="Model directory [default: newest trained model, else the bundled one].")
+@click.option("--model", type=click.Path(exists=True),
+              help="Model directory or model.tar.gz [default: newest trained model, else the bundled one].")
 @click.option("--port", type=click.IntRange(1, 65535), default=3000, help="Port of the web page and API.")
 @click.option("--endpoint-port", type=click.IntRange(1, 65535), default=8080, help="Port of the endpoint server.")
 @click.option("--host", default="127.0.0.1", help="Interface to bind; 0.0.0.0 exposes the app to the network.")
 @click.option("--endpoint-name", default="local-sentiment", help="Name the Lambda function invokes.")
 @click.option("--api-url", default=DEFAULT_API_URL,
               help="Where the page sends reviews, e.g. an API Gateway Invoke URL.")
+@click.option("--require-api-key", is_flag=True,
+              help="Demand a valid x-api-key on the API (see `sentiment-app apikey`); the page asks for one.")
+@click.option("--cors-origin", "cors_origins", multiple=True, callback=_check_origins,
+              help="An origin allowed to call the API from a browser (repeatable) [default: $CORS_ALLOW_ORIGIN, else *].")
+@click.option("--max-request-mb", type=click.FloatRange(0, 10, min_open=True), default=MAX_REQUEST_BYTES / 2**20,
+              help="Larger request bodies get 413 (API Gateway's limit is 10 MB).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(0.05, 300), default=INTEGRATION_TIMEOUT_S,
+              help="Seconds the gateway waits for the function before answering 504.")
 @with_settings
 def serve(settings: Settings, model: str | None, port: int, endpoint_port: int, host: str,
-          endpoint_name: str, api_url: str) -> None:
+          endpoint_name: str, api_url: str, require_api_key: bool, cors_origins: tuple[str, ...],
+          max_request_mb: float, timeout_s: float) -> None:
     """Run the web app: page and API on --port, the model endpoint behind it; Ctrl-C stops both."""
     if port == endpoint_port:
         raise SentimentAppError("--port and --endpoint-port must differ.")
     check_port_free(host, port, "--port")
     check_port_free(host, endpoint_port, "--endpoint-port")
     model_dir = resolve_model_dir(settings, model)
+    access = AccessControl(ApiKeyStore(settings.apikeys)) if require_api_key else None
+    if access is not None and not access.active_keys():
+        click.secho("No API keys yet: every API request gets 403 until you run `sentiment-app apikey create NAME`.",
+                    fg="yellow", err=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     endpoint_url = local_url(host, endpoint_port)
@@ -54,8 +82,10 @@ def serve(settings: Settings, model: str | None, port: int, endpoint_port: int, 
     endpoint = start_endpoint(model_dir, host, endpoint_port, endpoint_name)
     try:
         wait_until_ready(f"{endpoint_url}/ping", endpoint)
-        set_lambda_environment(endpoint_name, endpoint_url)
-        server = uvicorn.Server(uvicorn.Config(create_app(api_url), host=host, port=port, log_level="info"))
+        set_lambda_environment(endpoint_name, endpoint_url, cors_origins)
+        app = create_app(api_url, access, max_request_bytes=int(max_request_mb * 2**20), timeout_s=timeout_s)
+        log_requests_as_json_lines()  # instead of uvicorn's access log
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False))
         click.echo(f"Open {local_url(host, port)}")
         server.run()
         if not server.started:
@@ -64,3 +94,5 @@ def serve(settings: Settings, model: str | None, port: int, endpoint_port: int, 
         pass  # Ctrl-C is the normal way to stop
     finally:
         stop_process(endpoint)
+        if access is not None:
+            access.flush()  # the last usage counts

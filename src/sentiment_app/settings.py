@@ -41,6 +41,11 @@ class Settings:
     def endpoints(self) -> Path:
         return self.home / "endpoints"
 
+    @property
+    def apikeys(self) -> Path:
+        """The gateway's API key store (hashes only) and usage counts."""
+        return self.home / "apikeys"
+
 
 def load_settings(
     home: str | os.PathLike | None = None,

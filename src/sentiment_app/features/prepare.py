@@ -2,10 +2,13 @@
 
 Tokenizing runs on every core with one stem cache per worker; the result is cached in the store
 under a key made from the data's content and the settings, so a second run only checks the key.
+The text models read a second form, :func:`prepare_text`: ``label,text`` CSV rows of the cleaned
+reviews, cached the same way.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -20,12 +23,15 @@ from tqdm import tqdm
 from sentiment_app.data.dataset import Reviews
 from sentiment_app.features.encode import PAD_LENGTH, encode_rows
 from sentiment_app.features.text import Tokenizer
+from sentiment_app.features.tokens import clean_text
 from sentiment_app.features.vocab import build_vocab
 from sentiment_app.fileio import atomic_open
 from sentiment_app.store import ArtifactStore
 
 FEATURES_VERSION = 1
 PREFIX = "sagemaker/sentiment_rnn"
+TEXT_PREFIX = "sagemaker/sentiment_text"
+ROWS, TEXT = "rows", "text"
 CHUNK = 1000
 
 _tokenizer: Tokenizer | None = None
@@ -76,6 +82,15 @@ class PreparedData:
     pad: int
     train_rows: int
     test_rows: int
+    kind: str = ROWS  # "rows": label, length, review[pad] + word_dict.json; "text": label,text
+
+    @property
+    def channels(self) -> dict[str, dict[str, str]]:
+        """The training job's channels: file name → store key."""
+        training = {"train.csv": self.train_key}
+        if self.kind == ROWS:
+            training["word_dict.json"] = self.vocab_key
+        return {"training": training, "validation": {"test.csv": self.test_key}}
 
     @property
     def train_key(self) -> str:
@@ -112,6 +127,35 @@ def read_rows(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Inverse of :func:`write_rows`: ``(labels, rows[length, ids...])``."""
     table = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)
     return table[:, 0], table[:, 1:]
+
+
+def write_texts(path: Path, reviews: Reviews) -> None:
+    """``label,text`` per line (CSV quoting, no header): the text channel."""
+    with atomic_open(path, "w") as f:
+        csv.writer(f, lineterminator="\n").writerows(
+            zip(reviews.labels.tolist(), map(clean_text, tqdm(reviews.texts, desc="text channel", unit="review"))))
+
+
+def read_texts(path: Path) -> Reviews:
+    """Inverse of :func:`write_texts`."""
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    return Reviews([text for _, text in rows], np.array([int(label) for label, _ in rows], dtype=np.int64))
+
+
+def prepare_text(store: ArtifactStore, splits: dict[str, Reviews]) -> PreparedData:
+    """Build (or find cached) the text channel for ``splits`` in ``store``."""
+    digest = fingerprint(splits, FeatureSettings(vocab_size=0, pad=0))
+    prefix = f"{TEXT_PREFIX}/{digest[:16]}"
+    if store.exists(f"{prefix}/meta.json"):
+        return PreparedData(**json.loads(store.read_bytes(f"{prefix}/meta.json")))
+    prepared = PreparedData(prefix, digest, 0, 0, len(splits["train"]), len(splits["test"]), kind=TEXT)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, key in (("train", prepared.train_key), ("test", prepared.test_key)):
+            write_texts(Path(tmp) / f"{name}.csv", splits[name])
+            store.put_file(key, Path(tmp) / f"{name}.csv")
+    store.put_bytes(prepared.meta_key, json.dumps(asdict(prepared), indent=2).encode())  # last: marks complete
+    return prepared
 
 
 def prepare_features(

@@ -13,10 +13,9 @@ import re
 from functools import cache
 from importlib import resources
 
-from nltk.stem.porter import PorterStemmer
-
 _TAG = re.compile(r"<[^>]*>")
 _NON_ALNUM = re.compile(r"[^a-z0-9]")
+MAX_CACHED_WORDS = 200_000  # IMDB's training reviews hold about 75,000 distinct words
 
 
 @cache
@@ -27,7 +26,10 @@ def stopwords() -> frozenset[str]:
 
 
 def strip_html(review: str) -> str:
-    return html.unescape(_TAG.sub("", review))
+    # Only the text up to the last ">" can hold a tag: tried at each "<" after it, the pattern would
+    # scan to the end every time, so a review of many "<" would take quadratic time.
+    end = review.rfind(">") + 1
+    return html.unescape(_TAG.sub("", review[:end]) + review[end:])
 
 
 def split_words(review: str) -> list[str]:
@@ -36,19 +38,26 @@ def split_words(review: str) -> list[str]:
 
 
 class Tokenizer:
-    """Callable ``review -> list of stems`` that remembers the stem of every word it has seen."""
+    """Callable ``review -> list of stems`` that remembers the stem of every word it has seen
+    (up to ``MAX_CACHED_WORDS``, so a server fed made-up words does not grow without bound)."""
 
     def __init__(self) -> None:
+        from nltk.stem.porter import PorterStemmer  # here, not at the top: importing nltk takes seconds
+
         self._stem = PorterStemmer().stem
         self._stops = stopwords()
         self._cache: dict[str, str] = {}
 
     def _lookup(self, word: str) -> str:
         stem = "" if word in self._stops else self._stem(word)
+        if len(self._cache) >= MAX_CACHED_WORDS:
+            self._cache.clear()
         self._cache[word] = stem
         return stem
 
-    def __call__(self, review: str) -> list[str]:
+    def __call__(self, review: str, limit: int | None = None) -> list[str]:
+        """The stems of ``review``; with ``limit``, only the first ``limit`` (a model reading 500 words
+        needs no more, and stemming all of a 100,000-word review would take seconds)."""
         cache_get, lookup = self._cache.get, self._lookup
         stems = []
         for word in split_words(review):
@@ -57,5 +66,7 @@ class Tokenizer:
                 stem = lookup(word)
             if stem:
                 stems.append(stem)
+                if len(stems) == limit:
+                    break
         return stems
 

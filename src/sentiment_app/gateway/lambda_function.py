@@ -4,12 +4,14 @@ Deployable unchanged as ``lambda_function.lambda_handler``: it imports only the 
 boto3 (bundled in Lambda's Python runtimes), so this one file can be zipped alone.
 
 Unlike the course original it accepts REST (1.0) and HTTP API (2.0) events, decodes base64 bodies,
-takes the raw review (``text/plain``) or ``{"review": "..."}``, answers CORS preflights, and turns
+takes the raw review (``text/*`` or no type; other types get 415) or ``{"review": "..."}``, answers CORS preflights, and turns
 every failure into ``{"message": ...}`` with a fitting status instead of a bare API Gateway 502.
+With the query parameter ``explain=true`` the answer also lists the words behind the verdict
+(``words``: word, signed weight, character offsets), which the endpoint computes.
 
 Environment: ``ENDPOINT_NAME`` (required), ``SAGEMAKER_RUNTIME_ENDPOINT_URL`` (optional, e.g. a local
 endpoint server; otherwise boto3's usual ``AWS_ENDPOINT_URL*`` resolution), ``CORS_ALLOW_ORIGIN``
-(default ``*``).
+(default ``*``, or an allow-list of origins separated by commas; see :func:`cors_headers`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import functools
 import json
 import logging
 import os
+import re
 import time
 from typing import Any
 
@@ -29,6 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 JSON_TYPE = "application/json"
+TEXT_TYPES = ("", "application/x-www-form-urlencoded")  # besides text/*: no type, and what `curl -d` sends
 MAX_BODY_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's and Lambda's synchronous payload limit
 ALLOW_METHODS = "OPTIONS,POST"
 ALLOW_HEADERS = "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token"
@@ -90,12 +94,17 @@ def _body_text(event: dict[str, Any]) -> str:
 
 
 def review_from(event: dict[str, Any]) -> str:
-    """The review in the request: the raw body, or its ``review`` member when the body is JSON."""
+    """The review in the request: the raw body, or its ``review`` member when the body is JSON.
+
+    No content type, any ``text/*`` and curl's default form type mean the body is the review itself."""
+    kind = _header(event, "content-type").split(";", 1)[0].strip().lower()
+    if kind != JSON_TYPE and kind not in TEXT_TYPES and not kind.startswith("text/"):
+        raise HttpError(415, f'Unsupported content type {kind!r}: send the review as text/plain or JSON {{"review": "..."}}.')
     text = _body_text(event)
-    if _header(event, "content-type").split(";", 1)[0].strip().lower() == JSON_TYPE:
+    if kind == JSON_TYPE:
         try:
             data = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: brackets nested thousands deep
             raise HttpError(400, "The request body is not valid JSON.") from exc
         if not isinstance(data, dict) or not isinstance(data.get("review"), str):
             raise HttpError(400, 'Send JSON {"review": "..."} or the review itself as text/plain.')
@@ -129,12 +138,18 @@ def _client_error(exc: ClientError) -> HttpError:
     return HttpError(502, "The sentiment service is unavailable.", detail)
 
 
-def classify(review: str) -> dict[str, Any]:
-    """Ask the SageMaker endpoint; the reply is ``{"label", "probability", "model_version"}``."""
+def explain_requested(event: dict[str, Any]) -> bool:
+    return str((event.get("queryStringParameters") or {}).get("explain", "")).lower() in ("1", "true")
+
+
+def classify(review: str, explain: bool = False) -> dict[str, Any]:
+    """Ask the SageMaker endpoint; the reply is ``{"label", "probability", "model_version"}``, plus
+    ``words`` and ``truncated`` when an explanation is asked for."""
     endpoint = os.environ.get("ENDPOINT_NAME")
     if not endpoint:
         raise HttpError(502, "The sentiment service is not configured.", "ENDPOINT_NAME is not set")
-    payload = json.dumps({"review": review}, ensure_ascii=False).encode("utf-8")
+    request = {"review": review, "explain": True} if explain else {"review": review}
+    payload = json.dumps(request, ensure_ascii=False).encode("utf-8")
     if len(payload) > MAX_BODY_BYTES:
         raise HttpError(413, f"The review is too long: at most {MAX_BODY_BYTES} bytes.")
     client = runtime_client(os.environ.get("SAGEMAKER_RUNTIME_ENDPOINT_URL") or None)
@@ -153,13 +168,30 @@ def classify(review: str) -> dict[str, Any]:
         raise HttpError(502, "The sentiment service is unavailable.", repr(exc)) from exc
     if not isinstance(answer, dict) or answer.get("label") not in ("positive", "negative"):
         raise HttpError(502, "The sentiment model sent an unexpected answer.", f"reply: {answer!r:.200}")
-    return {key: answer.get(key) for key in ("label", "probability", "model_version")}
+    if explain and not isinstance(answer.get("words"), list):
+        raise HttpError(502, "The sentiment model sent no explanation.", f"reply: {answer!r:.200}")
+    keys = ("label", "probability", "model_version") + (("truncated", "words") if explain else ())
+    return {key: answer.get(key) for key in keys}
+
+
+def cors_headers(request_origin: str) -> dict[str, str]:
+    """The CORS headers for a caller at ``request_origin`` (its ``Origin`` header, "" if none): the one
+    place that applies ``CORS_ALLOW_ORIGIN`` (the local gateway uses it for its own answers too).
+
+    ``*`` allows every origin. With an allow-list, a listed origin is echoed back and any other gets no
+    ``Access-Control-Allow-Origin``, so the browser withholds the answer; a caller sending no ``Origin``
+    (not a browser, so CORS does not apply) gets the first listed origin.
+    """
+    allowed = [origin for origin in re.split(r"[\s,]+", os.environ.get("CORS_ALLOW_ORIGIN", "*")) if origin]
+    if not allowed or "*" in allowed:
+        return {"Access-Control-Allow-Origin": "*"}
+    chosen = request_origin if request_origin in allowed else (allowed[0] if not request_origin else None)
+    return {"Access-Control-Allow-Origin": chosen, "Vary": "Origin"} if chosen else {"Vary": "Origin"}
 
 
 def _response(event: dict[str, Any], status: int, payload: dict[str, Any] | None, **headers: str) -> dict[str, Any]:
     """A proxy response: format 1.0 for REST events, 2.0 (lower-case header names) for HTTP APIs."""
-    origin = os.environ.get("CORS_ALLOW_ORIGIN", "*")
-    headers = {"Access-Control-Allow-Origin": origin, **({} if origin == "*" else {"Vary": "Origin"}), **headers}
+    headers = {**cors_headers(_header(event, "origin")), **headers}
     if payload is not None:
         headers["Content-Type"] = JSON_TYPE
     if event.get("version") == "2.0":
@@ -172,7 +204,7 @@ def _predict(event: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
     try:
         review = review_from(event)
         record["review_chars"] = len(review)
-        result = classify(review)
+        result = classify(review, explain_requested(event))
         record["label"] = result["label"]
         return _response(event, 200, result)
     except HttpError as exc:
@@ -189,11 +221,12 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     method = _method(event)
     request_id = getattr(context, "aws_request_id", None) or (event.get("requestContext") or {}).get("requestId")
     record: dict[str, Any] = {"request_id": request_id, "method": method}
-    if method == "OPTIONS":
+    if method == "OPTIONS":  # a preflight from an origin not allowed gets no Allow-* headers at all
+        allowed = "Access-Control-Allow-Origin" in cors_headers(_header(event, "origin"))
         response = _response(
             event, 204, None,
-            **{"Access-Control-Allow-Methods": ALLOW_METHODS, "Access-Control-Allow-Headers": ALLOW_HEADERS,
-               "Access-Control-Max-Age": "600"},
+            **({"Access-Control-Allow-Methods": ALLOW_METHODS, "Access-Control-Allow-Headers": ALLOW_HEADERS,
+                "Access-Control-Max-Age": "600"} if allowed else {}),
         )
     elif method == "POST":
         response = _predict(event, record)

@@ -8,6 +8,7 @@ import os
 import subprocess
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 from sentiment_app.errors import SentimentAppError
@@ -16,6 +17,7 @@ from sentiment_app.serving.lifecycle import port_is_free, server_command
 READY_TIMEOUT_S = 120.0  # model load on a slow laptop; SageMaker itself allows 4 minutes
 STOP_GRACE_S = 10.0
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+ENDPOINT_URL_ENV = "SAGEMAKER_RUNTIME_ENDPOINT_URL"  # where the Lambda function sends InvokeEndpoint
 
 
 def check_port_free(host: str, port: int, option: str) -> None:
@@ -63,11 +65,14 @@ def stop_process(process: subprocess.Popen[bytes], grace_s: float = STOP_GRACE_S
             process.wait()
 
 
-def set_lambda_environment(endpoint_name: str, endpoint_url: str) -> None:
+def set_lambda_environment(endpoint_name: str, endpoint_url: str, cors_origins: Sequence[str] = ()) -> None:
     """What the Lambda function reads, plus the credentials and region boto3 needs to sign a request
-    (a local endpoint never checks them)."""
+    (a local endpoint never checks them). ``cors_origins``, if given, become its CORS allow-list;
+    otherwise ``CORS_ALLOW_ORIGIN`` stays as the environment has it (default ``*``)."""
     os.environ["ENDPOINT_NAME"] = endpoint_name
-    os.environ["SAGEMAKER_RUNTIME_ENDPOINT_URL"] = endpoint_url
+    os.environ[ENDPOINT_URL_ENV] = endpoint_url
+    if cors_origins:
+        os.environ["CORS_ALLOW_ORIGIN"] = ",".join(cors_origins)
     if not os.environ.get("AWS_ACCESS_KEY_ID"):
         os.environ.update(DUMMY_CREDENTIALS)
     if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):

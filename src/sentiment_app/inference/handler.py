@@ -5,6 +5,7 @@ re-exports these). Request content types: ``text/plain`` (one raw review, as the
 sends), ``application/json`` (``{"review": "..."}`` or ``{"instances": ["...", ...]}``) and
 ``text/csv`` (one review per line). Replies: the original bare ``1.0``/``0.0`` for ``text/plain``;
 JSON with label, probability of positive and model version for ``application/json``.
+``{"review": "...", "explain": true}`` also asks which words made the verdict (``explain.py``).
 Errors carry the HTTP status a SageMaker container would answer with (400, 406, 415).
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from sentiment_app.inference.explain import Explanation, occlude
 from sentiment_app.inference.model import SentimentModel
 
 JSON, TEXT, CSV = "application/json", "text/plain", "text/csv"
@@ -37,10 +39,12 @@ class InferenceError(Exception):
 
 @dataclass(frozen=True)
 class Reviews:
-    """Decoded request: the review texts and whether the caller sent just one."""
+    """Decoded request: the review texts, whether the caller sent just one, and whether it asks
+    for an explanation (only for one review)."""
 
     texts: list[str]
     single: bool
+    explain: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class Prediction:
     probabilities: np.ndarray
     single: bool
     model_version: str
+    explanation: Explanation | None = None
 
 
 def media_type(header: str | None) -> str:
@@ -68,7 +73,7 @@ def _text(body: bytes | str) -> str:
         raise InferenceError(400, f"The request body is not valid UTF-8 (byte {exc.start}).") from exc
 
 
-def _checked(texts: list[Any], single: bool) -> Reviews:
+def _checked(texts: list[Any], single: bool, explain: bool = False) -> Reviews:
     if not texts:
         raise InferenceError(400, "No review given.")
     if len(texts) > MAX_REVIEWS:
@@ -81,7 +86,7 @@ def _checked(texts: list[Any], single: bool) -> Reviews:
             raise InferenceError(400, f"{where} contains a NUL byte.")
         if not text.strip():
             raise InferenceError(400, f"{where} is empty.")
-    return Reviews(texts, single)
+    return Reviews(texts, single, explain)
 
 
 def input_fn(request_body: bytes | str, request_content_type: str | None) -> Reviews:
@@ -95,8 +100,12 @@ def input_fn(request_body: bytes | str, request_content_type: str | None) -> Rev
             data = json.loads(_text(request_body))
         except ValueError as exc:
             raise InferenceError(400, f"Malformed JSON: {exc}") from exc
+        except RecursionError as exc:  # thousands of nested brackets exhaust the parser's stack
+            raise InferenceError(400, "Malformed JSON: nested too deeply.") from exc
         if isinstance(data, dict) and "review" in data:
-            return _checked([data["review"]], single=True)
+            if not isinstance(data.get("explain", False), bool):
+                raise InferenceError(400, '"explain" must be true or false.')
+            return _checked([data["review"]], single=True, explain=data.get("explain", False))
         if isinstance(data, dict) and isinstance(data.get("instances"), list):
             return _checked(data["instances"], single=False)
         raise InferenceError(400, 'JSON must be {"review": "..."} or {"instances": ["...", ...]}.')
@@ -104,7 +113,14 @@ def input_fn(request_body: bytes | str, request_content_type: str | None) -> Rev
 
 
 def predict_fn(input_object: Reviews, model: SentimentModel) -> Prediction:
+    if input_object.explain:
+        occlusion = occlude(input_object.texts[0])
+        return explained(occlusion.explain(model.predict_proba(occlusion.texts)), model.version)
     return Prediction(model.predict_proba(input_object.texts), input_object.single, model.version)
+
+
+def explained(explanation: Explanation, model_version: str) -> Prediction:
+    return Prediction(np.array([explanation.probability]), True, model_version, explanation)
 
 
 def negotiate(accept: str | None) -> str:
@@ -126,6 +142,8 @@ def label(probability: float) -> str:
 
 def output_fn(prediction: Prediction, accept: str | None) -> tuple[str, str]:
     kind = negotiate(accept)
+    if prediction.explanation is not None:
+        return _explanation_json(prediction.explanation, prediction.model_version, kind)
     probabilities = [float(p) for p in prediction.probabilities]
     if kind == TEXT:
         return "\n".join("1.0" if p >= 0.5 else "0.0" for p in probabilities), TEXT
@@ -133,3 +151,13 @@ def output_fn(prediction: Prediction, accept: str | None) -> tuple[str, str]:
     if prediction.single:
         return json.dumps({**results[0], "model_version": prediction.model_version}), JSON
     return json.dumps({"predictions": results, "model_version": prediction.model_version}), JSON
+
+
+def _explanation_json(explanation: Explanation, model_version: str, kind: str) -> tuple[str, str]:
+    if kind != JSON:
+        raise InferenceError(406, f"Explanations are answered as {JSON} only.")
+    p = explanation.probability
+    return json.dumps({
+        "label": label(p), "probability": round(p, 6), "model_version": model_version,
+        "truncated": explanation.truncated, "words": [word.to_json() for word in explanation.words],
+    }), JSON

@@ -35,13 +35,13 @@ class LSTMClassifier(nn.Module):
         """LSTM output at ``length - 1`` for every row, computed group by group of similar length."""
         lengths = x[:, 0].clamp(min=1)
         order = torch.argsort(lengths, descending=True)
-        result = torch.empty(len(x), self.lstm.hidden_size, dtype=self.dense.weight.dtype)
+        result = torch.empty(len(x), self.lstm.hidden_size, dtype=self.dense.weight.dtype, device=x.device)
         pieces = []
         for rows in order.split(GROUP_ROWS):
             group_lengths = lengths[rows]
             steps = int(group_lengths[0])
             output, _ = self.lstm(self.embedding(x[rows, 1 : 1 + steps].t()))
-            pieces.append(output[group_lengths - 1, torch.arange(len(rows))])
+            pieces.append(output[group_lengths - 1, torch.arange(len(rows), device=x.device)])
         return result.index_put((order,), torch.cat(pieces))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

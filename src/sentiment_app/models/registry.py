@@ -1,4 +1,9 @@
-"""Model names → classes and their default hyperparameters; the one place new families register."""
+"""Model names → families and their default hyperparameters; the one place new families register.
+
+Two kinds of family: ``lstm-seed`` reads the original encoded channel (``label, length,
+review[500]`` + ``word_dict.json``) and is an ``nn.Module``; the others read the text channel
+(``label,text``) and are :class:`~sentiment_app.models.text_model.TextModel` classes.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,24 @@ from typing import Any
 
 from torch import nn
 
+from sentiment_app.errors import SentimentAppError
+from sentiment_app.models import bilstm, ensemble, nbsvm
 from sentiment_app.models.lstm import LSTMClassifier
+
+ROWS, TEXT = "rows", "text"
+
+
+class ModelChoiceError(SentimentAppError, ValueError):
+    """An unknown model name, or a hyperparameter the model does not take or cannot parse."""
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
-    factory: type[nn.Module]
+    factory: Any  # an nn.Module class (channel "rows") or a TextModel class (channel "text")
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    channel: str = TEXT
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -24,17 +38,59 @@ MODELS: dict[str, ModelSpec] = {
         factory=LSTMClassifier,
         hyperparameters={"embedding_dim": 32, "hidden_dim": 100, "vocab_size": 5000},
         description="The original project's LSTMClassifier (embedding 32, LSTM 100, sigmoid at length-1).",
+        channel=ROWS,
+    ),
+    "nbsvm": ModelSpec(
+        name="nbsvm",
+        factory=nbsvm.NBSVM,
+        hyperparameters=nbsvm.HYPERPARAMETERS,
+        description="NBSVM: naive-Bayes log-count ratios over hashed binary 1-3-grams, logistic regression.",
+    ),
+    "bilstm": ModelSpec(
+        name="bilstm",
+        factory=bilstm.BiLSTM,
+        hyperparameters=bilstm.HYPERPARAMETERS,
+        description="Bidirectional LSTM over the real tokens, mean+max pooling, early stopping on validation.",
+    ),
+    "ensemble": ModelSpec(
+        name="ensemble",
+        factory=ensemble.Ensemble,
+        hyperparameters=ensemble.HYPERPARAMETERS,
+        description="Weighted average of NBSVM and BiLSTM logits, the weight chosen on the validation split.",
     ),
 }
-DEFAULT_MODEL = "lstm-seed"
+SEED_MODEL = "lstm-seed"  # the original recipe: what training runs when no model is named
+DEFAULT_MODEL = "ensemble"  # the best model that meets the latency figure: bundled and served by default
+
+
+def get_spec(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise ModelChoiceError(f"Unknown model {name!r}; known: {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def _parse(name: str, key: str, value: Any, default: Any) -> Any:
+    """``value`` as the type of the default (command-line values arrive as strings)."""
+    if not isinstance(value, str) or isinstance(default, str):
+        return value
+    try:
+        return type(default)(value)
+    except ValueError:
+        raise ModelChoiceError(f"Model {name}: {key}={value!r} is not a {type(default).__name__}") from None
+
+
+def resolve_hyperparameters(name: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The defaults of model ``name`` updated with ``given``; unknown keys fail with a clear message."""
+    spec = get_spec(name)
+    unknown = set(given) - set(spec.hyperparameters)
+    if unknown:
+        raise ModelChoiceError(f"Model {name} does not take {sorted(unknown)}; it takes {sorted(spec.hyperparameters)}")
+    return {key: _parse(name, key, given.get(key, default), default) for key, default in spec.hyperparameters.items()}
 
 
 def build_model(name: str, hyperparameters: dict[str, Any]) -> nn.Module:
-    """Instantiate model ``name``; unknown names and hyperparameters fail with a clear message."""
-    if name not in MODELS:
-        raise ValueError(f"Unknown model {name!r}; known: {', '.join(MODELS)}")
-    spec = MODELS[name]
-    unknown = set(hyperparameters) - set(spec.hyperparameters)
-    if unknown:
-        raise ValueError(f"Model {name} does not take {sorted(unknown)}")
-    return spec.factory(**{**spec.hyperparameters, **hyperparameters})
+    """Instantiate the encoded-rows network ``name`` (``lstm-seed``)."""
+    spec = get_spec(name)
+    if spec.channel != ROWS:
+        raise ModelChoiceError(f"Model {name} reads review text, not encoded rows")
+    return spec.factory(**resolve_hyperparameters(name, hyperparameters))

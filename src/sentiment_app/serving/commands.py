@@ -39,7 +39,7 @@ def endpoint() -> None:
 
 @endpoint.command()
 @click.argument("name")
-@click.option("--model", type=click.Path(exists=True, file_okay=False), help="Model directory [default: newest trained, else bundled].")
+@click.option("--model", type=click.Path(exists=True), help="Model directory or model.tar.gz [default: newest trained, else bundled].")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 [default: a free one].")
 @click.option("--idle-timeout", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds without an invocation.")
 @with_settings

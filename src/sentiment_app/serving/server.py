@@ -25,7 +25,9 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
+from sentiment_app.observability import log_requests_as_json_lines
 from sentiment_app.serving import IDLE_SHUTDOWN_LINE, MAX_INVOKE_BYTES
+from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS
 
 log = logging.getLogger(__name__)
 
@@ -80,14 +82,24 @@ def build_app() -> Starlette:
 
     from sentiment_app.serving.app import create_app
 
-    # Concurrent requests each run in their own thread; one intra-op thread apiece keeps them from
-    # fighting over the cores (a one-review LSTM pass is far too small to split anyway).
-    torch.set_num_threads(1)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    log_requests_as_json_lines()
     args = json.loads(os.environ[APP_ARGS_ENV])
+    # Only the batcher's thread runs the model; its batches are small enough that more intra-op
+    # threads mostly fight the event loop (and any other worker) for the cores.
+    torch.set_num_threads(args.pop("torch_threads"))
     idle_s, idle_folder = args.pop("idle_timeout_s"), args.pop("idle_folder")
     on_activity = IdleWatch(idle_s, Path(idle_folder)).touch if idle_s else None
-    return create_app(Path(args.pop("model_dir")), on_activity=on_activity, **args)
+    return create_app(Path(args.pop("model_dir")), on_activity=on_activity, on_load_failure=_exit_on_load_failure,
+                      **args)
+
+
+def _exit_on_load_failure(exc: BaseException) -> None:
+    """The model loads after the port opens (so ``/ping`` can say 503 meanwhile); a server whose model
+    cannot load can serve nothing, so it ends at once with the startup-failure status, its log
+    holding the cause, and whoever started it sees it exit."""
+    logging.shutdown()
+    os._exit(STARTUP_FAILURE)
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -104,6 +116,10 @@ def run_server(
     timeout_s: float | None = 60.0,
     max_payload_bytes: int = MAX_INVOKE_BYTES,
     idle_timeout_s: float | None = None,
+    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+    max_batch_wait_ms: float = DEFAULT_MAX_WAIT_MS,
+    torch_threads: int = 1,
+    access_log: bool = False,
 ) -> None:
     """Serve until SIGTERM/SIGINT (or the idle timeout). Call from the main thread."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
@@ -115,10 +131,14 @@ def run_server(
         "timeout_s": timeout_s,
         "idle_timeout_s": idle_timeout_s,
         "idle_folder": str(idle.folder) if idle else None,
+        "max_batch_size": max_batch_size,
+        "max_batch_wait_ms": max_batch_wait_ms,
+        "torch_threads": torch_threads,
     })
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _exit_cleanly)
-    config = uvicorn.Config("sentiment_app.serving.server:build_app", factory=True, host=host, port=port, workers=workers)
+    config = uvicorn.Config("sentiment_app.serving.server:build_app", factory=True, host=host, port=port, workers=workers,
+                            access_log=access_log)
     try:
         if workers > 1:
             supervisor = Multiprocess(config, sockets=[config.bind_socket()])
@@ -152,12 +172,24 @@ def run_server(
               envvar="SAGEMAKER_MAX_PAYLOAD_IN_MB", show_envvar=True, help="Largest /invocations body.")
 @click.option("--idle-timeout", "idle_timeout_s", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Shut down after this many seconds without an invocation [default: never].")
+@click.option("--max-batch-size", type=click.IntRange(min=1), default=DEFAULT_MAX_BATCH_SIZE,
+              envvar="SENTIMENT_APP_MAX_BATCH_SIZE", show_envvar=True,
+              help="Most reviews scored in one model call (concurrent requests are batched).")
+@click.option("--max-batch-wait-ms", type=click.FloatRange(min=0), default=DEFAULT_MAX_WAIT_MS,
+              envvar="SENTIMENT_APP_MAX_BATCH_WAIT_MS", show_envvar=True,
+              help="How long a request may wait for others to fill its batch; 0 takes only those already waiting.")
+@click.option("--torch-threads", type=click.IntRange(min=1), default=1, envvar="SENTIMENT_APP_TORCH_THREADS",
+              show_envvar=True, help="Intra-op threads of the model's worker thread, per worker process.")
+@click.option("--access-log/--no-access-log", default=False, envvar="SENTIMENT_APP_ACCESS_LOG", show_envvar=True,
+              help="Log every request (costs latency on the hot path).")
 def main(
     model_dir: Path, host: str, port: int, name: str | None, workers: int, timeout_s: float,
-    max_payload_mb: float, idle_timeout_s: float | None,
+    max_payload_mb: float, idle_timeout_s: float | None, max_batch_size: int, max_batch_wait_ms: float,
+    torch_threads: int, access_log: bool,
 ) -> None:
     """Serve a model the way a SageMaker inference container does."""
-    run_server(model_dir, host, port, name, workers, timeout_s, int(max_payload_mb * 1024 * 1024), idle_timeout_s)
+    run_server(model_dir, host, port, name, workers, timeout_s, int(max_payload_mb * 1024 * 1024), idle_timeout_s,
+               max_batch_size, max_batch_wait_ms, torch_threads, access_log)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from sentiment_app.errors import SentimentAppError
 from sentiment_app.store.local import LocalStore
 
 
@@ -37,5 +36,7 @@ class ArtifactStore(Protocol):
 def open_store(uri: str) -> ArtifactStore:
     """The store for a URI: ``s3://bucket/prefix`` or a local folder path (or ``file://``)."""
     if uri.startswith("s3://"):
-        raise SentimentAppError("s3:// stores are not available in this version; use a local folder.")
+        from sentiment_app.store.s3 import S3Store  # boto3 loads only for S3 stores
+
+        return S3Store(uri)
     return LocalStore(Path(uri.removeprefix("file://")))

@@ -80,10 +80,7 @@ def _environment(job_dir: Path, name: str, hyperparameters: dict[str, Any], chan
 
 def _lay_out(job_dir: Path, store: ArtifactStore, prepared: PreparedData, hyperparameters: dict[str, Any]) -> list[str]:
     """Create the ``/opt/ml`` tree and copy the channels in from the store; return channel names."""
-    channels = {
-        "training": {"train.csv": prepared.train_key, "word_dict.json": prepared.vocab_key},
-        "validation": {"test.csv": prepared.test_key},
-    }
+    channels = prepared.channels
     for channel, files in channels.items():
         for filename, key in files.items():
             target = job_dir / "input" / "data" / channel / filename
@@ -98,10 +95,18 @@ def _lay_out(job_dir: Path, store: ArtifactStore, prepared: PreparedData, hyperp
     return list(channels)
 
 
-def _run(job_dir: Path, name: str, hyperparameters: dict[str, Any], channels: list[str]) -> None:
+def entry_command(hyperparameters: dict[str, Any], nproc_per_node: int = 1) -> list[str]:
+    """The entry point's command line; with several processes under ``torchrun --standalone``
+    (one host, rendezvous on a free port), as SageMaker's ``torch_distributed`` option runs it."""
+    launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc_per_node}"]
+    return [sys.executable, *(launcher if nproc_per_node > 1 else []), "-m", "sentiment_app.training.train",
+            *script_args(hyperparameters)]
+
+
+def _run(job_dir: Path, name: str, hyperparameters: dict[str, Any], channels: list[str], nproc_per_node: int) -> None:
     """Run the entry point, streaming its stdout to the console and ``output/train.log``."""
     env = {**os.environ, **_environment(job_dir, name, hyperparameters, channels)}
-    command = [sys.executable, "-m", "sentiment_app.training.train", *script_args(hyperparameters)]
+    command = entry_command(hyperparameters, nproc_per_node)
     tail: deque[str] = deque(maxlen=20)
     with open(job_dir / "output" / "train.log", "a", encoding="utf-8") as log:
         process = subprocess.Popen(command, env=env, cwd=job_dir, stdout=subprocess.PIPE, text=True)
@@ -119,18 +124,26 @@ def _run(job_dir: Path, name: str, hyperparameters: dict[str, Any], channels: li
 
 
 def run_training_job(
-    settings: Settings, store: ArtifactStore, prepared: PreparedData, hyperparameters: dict[str, Any]
+    settings: Settings, store: ArtifactStore, prepared: PreparedData, hyperparameters: dict[str, Any],
+    nproc_per_node: int = 1,
 ) -> TrainingJob:
-    """Run (or resume, or find finished) the training job for this data and these hyperparameters."""
+    """Run (or resume, or find finished) the training job for this data and these hyperparameters.
+
+    ``nproc_per_node`` > 1 trains with that many processes (``training.distributed``). It is not a
+    hyperparameter: ``--batch-size`` stays the global batch, so the recipe, the job name (its cache
+    key) and its checkpoints are the same for any process count, and an interrupted job may resume
+    with another."""
     name = job_name(prepared, hyperparameters)
     job_dir = settings.jobs / name
     archive_key = f"jobs/{name}/output/model.tar.gz"
     job = TrainingJob(name, job_dir, models_root(settings) / name, store.url(archive_key))
     if (job_dir / "output" / "success").exists() and (job.model_dir / "manifest.json").exists():
+        if not store.exists(archive_key):  # finished while another store was selected
+            store.put_file(archive_key, job_dir / "output" / "model.tar.gz")
         return job
     channels = _lay_out(job_dir, store, prepared, hyperparameters)
     (job_dir / "output" / "failure").unlink(missing_ok=True)
-    _run(job_dir, name, hyperparameters, channels)
+    _run(job_dir, name, hyperparameters, channels, nproc_per_node)
     archive = pack_model_archive(job_dir / "model", job_dir / "output" / "model.tar.gz")
     store.put_file(archive_key, archive)
     staging = job.model_dir.with_name(f".{name}.tmp")

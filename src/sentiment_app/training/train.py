@@ -5,6 +5,8 @@ Contract: hyperparameters arrive as command-line arguments; data from ``SM_CHANN
 ``SM_CHANNEL_VALIDATION`` used only to report accuracy per epoch; artifacts go to
 ``SM_MODEL_DIR``; a checkpoint is written to ``<SAGEMAKER_BASE_DIR or /opt/ml>/checkpoints`` after
 every epoch and picked up on restart. Every default works without those variables.
+``--model`` picks the family: the text models (``--model nbsvm|bilstm|ensemble``) read a
+``label,text`` channel instead and are trained by :mod:`sentiment_app.training.fit_text`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from tqdm import tqdm
 from sentiment_app.artifacts import save_model_dir
 from sentiment_app.features.prepare import read_rows
 from sentiment_app.fileio import atomic_open, sha256_file
-from sentiment_app.models.registry import DEFAULT_MODEL, MODELS, build_model
+from sentiment_app.models.registry import MODELS, ROWS, SEED_MODEL, TEXT, build_model
+from sentiment_app.training import distributed
+from sentiment_app.training.fit_text import train_text_model
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -33,7 +37,7 @@ CHECKPOINT = "checkpoint.pt"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     base = Path(os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml"))
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS))
+    p.add_argument("--model", default=SEED_MODEL, choices=sorted(n for n, s in MODELS.items() if s.channel == ROWS))
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=512)
     p.add_argument("--seed", type=int, default=1)
@@ -81,8 +85,11 @@ def data_fingerprint(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def train(args: argparse.Namespace) -> dict:
-    """The original loop (Adam, BCE, batches in file order), plus checkpoints and metrics."""
+def train(args: argparse.Namespace, ctx: distributed.Context = distributed.Context()) -> dict:
+    """The original loop (Adam, BCE, batches in file order), plus checkpoints and metrics.
+
+    Under torchrun each process trains on its share of every batch (``distributed``); rank 0
+    alone prints, checkpoints and saves the artifacts."""
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -90,51 +97,75 @@ def train(args: argparse.Namespace) -> dict:
     val = load_channel(args.validation_dir) if args.validation_dir else None
     hyper = {"embedding_dim": args.embedding_dim, "hidden_dim": args.hidden_dim, "vocab_size": args.vocab_size}
     model = build_model(args.model, hyper)
+    net = distributed.wrap(model, ctx)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     loss_fn = nn.BCELoss()
     history: list[dict] = []
     start = 1
     checkpoint = args.checkpoint_dir / CHECKPOINT
     if checkpoint.is_file():
-        state = torch.load(checkpoint, weights_only=True)
+        state = torch.load(checkpoint, weights_only=True, map_location="cpu")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         history, start = state["history"], state["epoch"] + 1
-        print(f"Resuming from {checkpoint} after epoch {state['epoch']}", flush=True)
+        if ctx.is_main:
+            print(f"Resuming from {checkpoint} after epoch {state['epoch']}", flush=True)
 
     for epoch in range(start, args.epochs + 1):
         model.train()
         started, total, batches = time.perf_counter(), 0.0, 0
-        bar = tqdm(range(0, len(x), args.batch_size), desc=f"epoch {epoch}/{args.epochs}", unit="batch", file=sys.stderr)
+        bar = tqdm(range(0, len(x), args.batch_size), desc=f"epoch {epoch}/{args.epochs}", unit="batch", file=sys.stderr,
+                   disable=not ctx.is_main)
         for i in bar:
+            part = distributed.shard(i, min(i + args.batch_size, len(x)), ctx)
             optimizer.zero_grad()
-            loss = loss_fn(model(x[i : i + args.batch_size]), y[i : i + args.batch_size])
+            loss = loss_fn(net(part.of(x)), part.of(y)) * part.weight
             loss.backward()
             optimizer.step()
             total, batches = total + loss.item(), batches + 1
             bar.set_postfix(loss=f"{total / batches:.4f}")
-        record = {"epoch": epoch, "loss": total / max(batches, 1), "seconds": time.perf_counter() - started}
+        record = {"epoch": epoch, "loss": distributed.mean_over_ranks(total, 1.0, ctx) / max(batches, 1),
+                  "seconds": time.perf_counter() - started}
         if val is not None:
-            record["val_accuracy"] = accuracy(model, *val)
+            part = distributed.shard(0, len(val[0]), ctx)
+            record["val_accuracy"] = distributed.mean_over_ranks(accuracy(model, part.of(val[0]), part.of(val[1])),
+                                                                 part.weight, ctx)
         history.append(record)
-        print("Epoch: {epoch}, BCELoss: {loss:.6f}".format(**record)
-              + (f", val_accuracy: {record['val_accuracy']:.4f}" if val is not None else "")
-              + f", seconds: {record['seconds']:.1f}", flush=True)
-        args.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        with atomic_open(checkpoint) as f:
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "epoch": epoch, "history": history}, f)
+        if ctx.is_main:
+            print("Epoch: {epoch}, BCELoss: {loss:.6f}".format(**record)
+                  + (f", val_accuracy: {record['val_accuracy']:.4f}" if val is not None else "")
+                  + f", seconds: {record['seconds']:.1f}", flush=True)
+            args.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+            with atomic_open(checkpoint) as f:
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                            "epoch": epoch, "history": history}, f)
+        distributed.barrier(ctx)
 
     vocab = json.loads((args.data_dir / "word_dict.json").read_text("utf-8"))
     config = {"model": args.model, "hyperparameters": hyper, "pad": int(x.shape[1] - 1),
               "training": {"epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed, "lr": args.lr}}
     metrics = {"history": history, "train_rows": len(x)}
-    save_model_dir(args.model_dir, model.state_dict(), config, vocab, metrics, data_fingerprint(args.data_dir))
+    if ctx.is_main:
+        save_model_dir(args.model_dir, model.state_dict(), config, vocab, metrics, data_fingerprint(args.data_dir))
+    distributed.barrier(ctx)
     return metrics
 
 
+def requested_model(argv: list[str]) -> str:
+    """The ``--model`` argument alone (the text models take other hyperparameters)."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--model", default=SEED_MODEL)
+    return p.parse_known_args(argv)[0].model
+
+
 def main(argv: list[str] | None = None) -> None:
-    train(parse_args(argv))
+    argv = sys.argv[1:] if argv is None else argv
+    if getattr(MODELS.get(requested_model(argv)), "channel", None) == TEXT:
+        train_text_model(argv, data_fingerprint)
+        return
+    args = parse_args(argv)
+    with distributed.session() as ctx:
+        train(args, ctx)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ import json
 from importlib import resources
 from pathlib import Path
 
+from sentiment_app.fileio import atomic_write_bytes
+
 DEFAULT_API_URL = "/api/sentiment"
 
 
@@ -17,6 +19,20 @@ def static_dir() -> Path:
     return Path(str(resources.files("sentiment_app.web").joinpath("static")))
 
 
-def config_script(api_url: str = DEFAULT_API_URL) -> str:
-    """``config.js``: the API URL the page posts reviews to (an API Gateway Invoke URL when deployed)."""
-    return f"window.SENTIMENT_API_URL = {json.dumps(api_url)};\n"
+def config_script(api_url: str = DEFAULT_API_URL, api_key_required: bool = False) -> str:
+    """``config.js``: the API URL the page posts reviews to (an API Gateway Invoke URL when deployed),
+    and whether the page must ask its user for an API key. It never carries a key: anyone can read it."""
+    script = f"window.SENTIMENT_API_URL = {json.dumps(api_url)};\n"
+    return script + ("window.SENTIMENT_API_KEY_REQUIRED = true;\n" if api_key_required else "")
+
+
+def write_static_site(directory: Path, api_url: str) -> list[Path]:
+    """The page as plain files for any static host (e.g. an S3 website), ``config.js`` pointing at
+    ``api_url``; each file is written atomically. Returns the files written, sorted."""
+    files = {path.name: path.read_bytes() for path in static_dir().iterdir() if path.is_file()}
+    files["config.js"] = config_script(api_url).encode("utf-8")
+    written = []
+    for name in sorted(files):
+        atomic_write_bytes(directory / name, files[name])
+        written.append(directory / name)
+    return written

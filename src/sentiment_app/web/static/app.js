@@ -1,11 +1,15 @@
-// Sends the review to the sentiment API and shows the answer. Results are written with textContent
-// only, and any non-2xx reply or network failure is shown as an error, never as a verdict.
+// Sends the review to the sentiment API and shows the answer, with the words that made the verdict
+// highlighted in the review (green: towards positive, red: towards negative). Everything is built
+// from text nodes and textContent only, and any non-2xx reply or network failure is shown as an
+// error, never as a verdict.
 "use strict";
 
 (function () {
   const API_URL = window.SENTIMENT_API_URL || "/api/sentiment";
+  // With `serve --require-api-key` the user types a key; config.js only says one is needed, never which.
+  const KEY_REQUIRED = window.SENTIMENT_API_KEY_REQUIRED === true;
   const TIMEOUT_MS = 35000; // a little over API Gateway's 29 s integration timeout
-  const QUOTE_CHARS = 280;
+  const QUOTE_CHARS = 3000;
 
   const $ = (id) => document.getElementById(id);
   const form = $("form");
@@ -14,6 +18,8 @@
   const result = $("result");
   const error = $("error");
   const submitLabel = submit.textContent;
+  const apiKey = $("api-key");
+  $("api-key-row").hidden = !KEY_REQUIRED;
 
   function setBusy(busy) {
     submit.disabled = busy;
@@ -33,20 +39,75 @@
     $("label").textContent = positive ? "POSITIVE" : "NEGATIVE";
     $("confidence").textContent = "Confidence: " + confidence + "%";
     $("meter-fill").style.width = confidence + "%";
-    $("quoted").textContent = text.length > QUOTE_CHARS ? text.slice(0, QUOTE_CHARS) + "…" : text;
+    showHighlights(text, Array.isArray(answer.words) ? answer.words : []);
     $("model-version").textContent = answer.model_version ? "Model " + answer.model_version : "";
     result.className = "result " + (positive ? "positive" : "negative");
     error.hidden = true;
     result.hidden = false;
   }
 
-  // The reply as a checked {label, probability, model_version}; throws an Error with a readable message.
+  // UTF-16 index (JavaScript's) of every code point index (the API's), so emoji do not shift marks.
+  function utf16Offsets(text) {
+    const offsets = [0];
+    for (const ch of text) offsets.push(offsets[offsets.length - 1] + ch.length);
+    return offsets;
+  }
+
+  // Marks [{start, end, weight, word}] in JavaScript indices: sorted, inside the shown text, no overlaps.
+  function marksFor(text, words, shown) {
+    const offsets = utf16Offsets(text);
+    const marks = [];
+    for (const item of words) {
+      if (!item || typeof item.weight !== "number" || !Array.isArray(item.spans)) continue;
+      for (const span of item.spans) {
+        if (!Array.isArray(span) || !Number.isInteger(span[0]) || !Number.isInteger(span[1])) continue;
+        const start = offsets[span[0]], end = offsets[span[1]];
+        if (start === undefined || end === undefined || start >= end || end > shown) continue;
+        marks.push({ start, end, weight: item.weight, word: String(item.word) });
+      }
+    }
+    marks.sort((a, b) => a.start - b.start);
+    return marks.filter((mark, i) => i === 0 || mark.start >= marks[i - 1].end);
+  }
+
+  // The review as text nodes, with a <mark> per explaining word: colour by sign, intensity by weight.
+  function showHighlights(text, words) {
+    const quoted = $("quoted");
+    const shown = text.length > QUOTE_CHARS ? QUOTE_CHARS : text.length;
+    const marks = marksFor(text, words, shown);
+    const strongest = Math.max(0, ...marks.map((mark) => Math.abs(mark.weight))) || 1;
+    quoted.replaceChildren();
+    let last = 0;
+    for (const mark of marks) {
+      quoted.append(document.createTextNode(text.slice(last, mark.start)));
+      const element = document.createElement("mark");
+      element.className = mark.weight > 0 ? "towards-positive" : "towards-negative";
+      element.style.setProperty("--strength", (0.2 + 0.8 * Math.abs(mark.weight) / strongest).toFixed(3));
+      element.title = mark.word + ": " + (mark.weight > 0 ? "+" : "") + mark.weight.toFixed(3);
+      element.textContent = text.slice(mark.start, mark.end);
+      quoted.append(element);
+      last = mark.end;
+    }
+    quoted.append(document.createTextNode(text.slice(last, shown) + (shown < text.length ? "…" : "")));
+    $("legend").hidden = marks.length === 0;
+  }
+
+  // The API URL asking for the explaining words too (a query parameter keeps it a CORS simple request).
+  function explainUrl() {
+    const url = new URL(API_URL, window.location.href);
+    url.searchParams.set("explain", "true");
+    return url.href;
+  }
+
+  // The reply as a checked {label, probability, model_version, words}; throws an Error with a readable message.
   async function analyse(text) {
     let response;
     try {
-      response = await fetch(API_URL, {
+      const headers = { "Content-Type": "text/plain;charset=UTF-8" }; // a CORS simple request: no preflight
+      if (KEY_REQUIRED && apiKey.value.trim()) headers["x-api-key"] = apiKey.value.trim(); // (then one)
+      response = await fetch(explainUrl(), {
         method: "POST",
-        headers: { "Content-Type": "text/plain;charset=UTF-8" }, // a CORS simple request: no preflight
+        headers,
         body: text,
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
@@ -56,6 +117,9 @@
         : "Could not reach the sentiment service. Check your connection and try again.");
     }
     const answer = await response.json().catch(() => null);
+    if (response.status === 403 && KEY_REQUIRED) {
+      throw new Error("The API key is missing, wrong or revoked: enter a valid key.");
+    }
     if (!response.ok) {
       const detail = answer && typeof answer.message === "string" ? answer.message : "";
       throw new Error("Sorry, the review could not be analysed (error " + response.status + ")" +

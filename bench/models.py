@@ -1,0 +1,216 @@
+"""Benchmark: every model family on the official split, next to two reference baselines.
+
+    python bench/models.py --data ../shared/data [--models nbsvm,bilstm,ensemble,lstm-seed]
+                           [--quick] [--out bench-models]
+
+Each model is trained through the project's SageMaker entry point (``python -m
+sentiment_app.training.train --model NAME``, a fresh process, ``--threads`` torch threads) on the
+training split and scored on the whole test split through ``SentimentModel`` (the serving path).
+Columns: test accuracy, ROC AUC, training seconds (wall, the entry point's whole run), model size
+(artifact files), p50/p99 latency of ``predict_proba([one review])`` over 200 test reviews with one
+torch thread. When the ensemble is benched, its members' rows are the members inside it (saved as
+their own model folders; training time = the member's own fit inside the ensemble run), so nothing
+is trained twice. Baselines computed in the same run: TF-IDF (1-2 grams) + logistic regression,
+and ``lstm-seed`` (the original recipe). Last, the feature step and ``lstm-seed`` training on the
+full data, ours against the original notebook's code (bench/pipeline.py's steps, each in a fresh
+process: features, and one epoch; ten epochs are estimated as ten times one). ``--out`` writes the
+table as ``<out>.md`` and ``<out>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from tqdm import tqdm
+
+import pipeline as pipeline_bench
+from sentiment_app.artifacts import ARTIFACT_FILES, MANIFEST, save_model_dir
+from sentiment_app.data.dataset import Reviews, load_imdb, shuffled, stratified_sample
+from sentiment_app.evaluation.metrics import compute_metrics
+from sentiment_app.features.prepare import FeatureSettings, prepare_features, write_texts
+from sentiment_app.inference.model import SentimentModel
+from sentiment_app.models.ensemble import member_hyper
+from sentiment_app.models.registry import MODELS, ROWS
+from sentiment_app.store.local import LocalStore
+
+SEED = 1
+LATENCY_REVIEWS = 200
+BASELINE = "tfidf-lr (baseline)"
+QUICK = {"lstm-seed": ["--epochs", "2"], "bilstm": ["--epochs", "2"], "ensemble": ["--bilstm_epochs", "2"]}
+
+
+def load(data: Path, per_split: int | None) -> dict[str, Reviews]:
+    splits = load_imdb(data)
+    if per_split:
+        splits = {name: stratified_sample(r, per_split, SEED) for name, r in splits.items()}
+    return {name: shuffled(r, SEED) for name, r in splits.items()}
+
+
+def channels(splits: dict[str, Reviews], work: Path) -> dict[str, Path]:
+    """Both training channels: the encoded rows (+ word_dict.json) and the ``label,text`` rows."""
+    store = LocalStore(work / "store")
+    prepared = prepare_features(store, splits, FeatureSettings(), workers=2)
+    rows, text = work / "channel-rows", work / "channel-text"
+    store.get_file(prepared.train_key, rows / "train.csv")
+    store.get_file(prepared.vocab_key, rows / "word_dict.json")
+    text.mkdir(parents=True, exist_ok=True)
+    write_texts(text / "train.csv", splits["train"])
+    return {"rows": rows, "text": text}
+
+
+def train(name: str, channel: Path, work: Path, threads: int, quick: bool) -> tuple[Path, float]:
+    """Run the entry point for ``name`` with its default hyperparameters; return its folder and wall seconds."""
+    model_dir = work / "models" / name
+    command = [sys.executable, "-m", "sentiment_app.training.train", "--model", name, "--seed", str(SEED),
+               "--data-dir", str(channel), "--model-dir", str(model_dir), *(QUICK.get(name, []) if quick else [])]
+    if MODELS[name].channel == ROWS:
+        command += ["--checkpoint-dir", str(work / "checkpoints" / name)]
+    else:
+        command += ["--threads", str(threads)]
+    started = time.perf_counter()
+    with open(work / f"train-{name}.log", "w") as log:
+        code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT)
+    if code:
+        sys.exit(f"training {name} failed:\n{(work / f'train-{name}.log').read_text()[-3000:]}")
+    return model_dir, time.perf_counter() - started
+
+
+def split_members(ensemble_dir: Path, work: Path) -> dict[str, tuple[Path, float]]:
+    """Each ensemble member as its own model folder, with its fit seconds inside the ensemble run."""
+    model = SentimentModel.load(ensemble_dir)
+    config = json.loads((ensemble_dir / "config.json").read_text())
+    out = {}
+    for name, member in model.text_model.members.items():
+        saved = member.save()
+        target = work / "models" / f"{name}-member"
+        save_model_dir(target, saved.tensors, {"model": name, "hyperparameters": member_hyper(config["hyperparameters"], name),
+                                               "state": saved.state}, saved.vocab, saved.metrics, "ensemble member")
+        out[name] = (target, model.metrics[name]["seconds"])
+    return out
+
+
+def latency(predict, texts: list[str]) -> tuple[float, float]:
+    """p50 and p99 milliseconds of ``predict([one review])``, after a few warm-up calls."""
+    for text in texts[:10]:
+        predict([text])
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        predict([text])
+        times.append(time.perf_counter() - started)
+    return float(np.percentile(times, 50) * 1000), float(np.percentile(times, 99) * 1000)
+
+
+def score(predict, test: Reviews) -> dict:
+    probabilities = np.concatenate([predict(test.texts[i : i + 1000]) for i in tqdm(range(0, len(test), 1000),
+                                                                                     desc="score", unit="k reviews")])
+    metrics = compute_metrics(test.labels, probabilities)
+    p50, p99 = latency(predict, test.texts[:LATENCY_REVIEWS])
+    return {"accuracy": metrics["accuracy"], "roc_auc": metrics["roc_auc"], "latency_p50_ms": p50,
+            "latency_p99_ms": p99}
+
+
+def model_row(name: str, model_dir: Path, seconds: float, test: Reviews) -> dict:
+    model = SentimentModel.load(model_dir)
+    size = sum((model_dir / f).stat().st_size for f in (*ARTIFACT_FILES, MANIFEST))
+    return {"model": name, **score(model.predict_proba, test), "train_seconds": seconds, "size_mb": size / 2**20}
+
+
+def tfidf_row(splits: dict[str, Reviews]) -> dict:
+    """TF-IDF (1-2 grams, sublinear tf, words seen twice) + logistic regression, in this process.
+    Its size counts the vocabulary's characters and the weights (it has no artifact folder)."""
+    started = time.perf_counter()
+    baseline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+                             LogisticRegression(solver="liblinear")).fit(splits["train"].texts, splits["train"].labels)
+    seconds = time.perf_counter() - started
+    size = sum(len(w) + 8 for w in baseline[0].vocabulary_) + baseline[1].coef_.nbytes
+    return {"model": BASELINE, **score(lambda texts: baseline.predict_proba(texts)[:, 1], splits["test"]),
+            "train_seconds": seconds, "size_mb": size / 2**20}
+
+
+def against_original(data: Path, per_split: int, work: Path) -> dict:
+    """bench/pipeline.py's features and one-epoch steps, ours and the original's, each in a fresh process."""
+    args = argparse.Namespace(data=data, reviews=per_split, work=work / "original", threads=1)
+    args.work.mkdir()
+    return {step: pipeline_bench.measure(step, args) for step in
+            ("features-ours", "features-original", "train-ours", "train-original")}
+
+
+def markdown(rows: list[dict], original: dict | None, header: str, per_split: int) -> str:
+    lines = [header, "", "| model | test accuracy | ROC AUC | training s | size MB | latency p50 ms | p99 ms |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['model']} | {r['accuracy']:.4f} | {r['roc_auc']:.4f} | {r['train_seconds']:.0f} | "
+              f"{r['size_mb']:.1f} | {r['latency_p50_ms']:.2f} | {r['latency_p99_ms']:.2f} |" for r in rows]
+    if original:
+        lines += ["", f"| lstm-seed, {per_split:,} reviews per split | ours s | original notebook s | speed-up |",
+                  "|---|---|---|---|"]
+        for label, ours, orig in (
+            ("features (train + test)", original["features-ours"]["seconds"], original["features-original"]["seconds"]),
+            ("training, 1 epoch", original["train-ours"]["seconds"], original["train-original"]["seconds"]),
+            ("features + 10 epochs (est.)", original["features-ours"]["seconds"] + 10 * original["train-ours"]["seconds"],
+             original["features-original"]["seconds"] + 10 * original["train-original"]["seconds"]),
+        ):
+            lines.append(f"| {label} | {ours:.1f} | {orig:.1f} | {orig / ours:.1f}x |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="IMDB data (e.g. ../shared/data)")
+    parser.add_argument("--models", default="nbsvm,bilstm,ensemble,lstm-seed",
+                        help="comma-separated model names (lstm-seed is also the reference baseline)")
+    parser.add_argument("--quick", action="store_true", help="1,000 reviews per split and 1-2 epochs: a smoke check")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads for training the text models (more only on a quiet machine: OpenMP threads "
+                             "waiting for each other on a busy one make each batch many times slower)")
+    parser.add_argument("--no-original", action="store_true", help="skip the comparison with the original notebook")
+    parser.add_argument("--out", type=Path, help="write the table to OUT.md and OUT.json")
+    args = parser.parse_args()
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    if unknown := [n for n in names if n not in MODELS]:
+        parser.error(f"unknown models {unknown}; known: {', '.join(MODELS)}")
+    per_split = 1000 if args.quick else None
+    header = (f"Measured {date.today().isoformat()}: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
+              f"torch {torch.__version__}, {'1,000' if args.quick else 'all 25,000'} reviews per split; "
+              f"training threads {args.threads} (lstm-seed 1); latency with 1 torch thread")
+    print(header, file=sys.stderr)
+    splits = load(args.data, per_split)
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="sa-models-") as tmp:
+        work = Path(tmp)
+        paths = channels(splits, work)
+        trained: dict[str, tuple[Path, float]] = {}
+        for name in sorted(names, key=lambda n: n != "ensemble"):  # the ensemble first: it holds two members
+            if name in trained:
+                continue
+            trained[name] = train(name, paths[MODELS[name].channel], work, args.threads, args.quick)
+            if name == "ensemble":
+                trained.update({k: v for k, v in split_members(trained[name][0], work).items() if k in names})
+            print(f"  trained {name} in {trained[name][1]:.0f} s", file=sys.stderr, flush=True)
+        torch.set_num_threads(1)
+        rows = [model_row(name, *trained[name], splits["test"]) for name in names]
+        rows.append(tfidf_row(splits))
+        original = None if args.no_original else against_original(args.data, per_split or 25_000, work)
+    table = markdown(rows, original, header, per_split or 25_000)
+    print(table)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        Path(f"{args.out}.md").write_text(table)
+        Path(f"{args.out}.json").write_text(json.dumps({"header": header, "models": rows, "original": original}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

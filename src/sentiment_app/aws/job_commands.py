@@ -1,0 +1,161 @@
+"""``aws upload``, ``aws train``, ``aws transform``: the pipeline's data, training and batch scoring
+steps as SageMaker jobs."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sentiment_app.aws.channels import read_meta, upload_prepared
+from sentiment_app.aws.images import image_uri
+from sentiment_app.aws.locations import S3Location
+from sentiment_app.aws.options import (checked_name, image_option, poll_option, region_option, stamp, with_location,
+                                       with_model_source, with_role)
+from sentiment_app.aws.pricing import format_cost, hourly_cost
+from sentiment_app.aws.serving_model import ModelSource, create_model, serving_model_data
+from sentiment_app.aws.session import connect
+from sentiment_app.aws.training import TrainingSpec, start_training_job, training_results
+from sentiment_app.aws.transform import read_probabilities, transform_request
+from sentiment_app.aws.waiting import TRAINING_JOB, TRANSFORM_JOB, wait_for
+from sentiment_app.cli_options import with_settings, with_store
+from sentiment_app.errors import SentimentAppError
+from sentiment_app.evaluation.metrics import compute_metrics
+from sentiment_app.models.registry import MODELS, ROWS, SEED_MODEL
+from sentiment_app.pipeline import DataOptions, Hyperparameters, load_splits, prepare, write_review_lines
+from sentiment_app.pipeline_commands import data_options
+from sentiment_app.settings import Settings
+from sentiment_app.store import open_store
+from sentiment_app.store.objects import local_input
+
+TRANSFORM_INPUT = "test_reviews.csv"
+ROW_MODELS = sorted(name for name, spec in MODELS.items() if spec.channel == ROWS)
+
+
+def echo_json(value: Any, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(value, default=str))
+
+
+@click.command("upload")
+@with_settings
+@with_store
+@data_options
+@with_location
+def upload_command(settings: Settings, options: DataOptions, location: S3Location) -> None:
+    """Upload the processed data (train.csv, test.csv, word_dict.json) as the training channels.
+
+    Runs (or finds cached) the feature step first, with the same data and store options as `prepare`."""
+    prepared = prepare(settings, options)
+    for uri in upload_prepared(open_store(settings.store), prepared, location):
+        click.echo(uri)
+
+
+@click.command("train")
+@with_location
+@with_role
+@region_option
+@image_option
+@click.option("--job-name", help="Training job name [sentiment-train-<UTC time>].")
+@click.option("--instance-type", default="ml.m5.xlarge", show_default=True)
+@click.option("--instance-count", type=click.IntRange(min=1), default=1, show_default=True,
+              help="More than 1 trains with SageMaker's torch_distributed (torchrun on every instance).")
+@click.option("--max-runtime", type=click.IntRange(min=60), default=24 * 3600, show_default=True, help="Seconds.")
+@click.option("--model", "model_name", type=click.Choice(ROW_MODELS), default=SEED_MODEL, show_default=True,
+              help="Model family (those trained on the uploaded encoded channel).")
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=512, show_default=True)
+@click.option("--embedding-dim", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--hidden-dim", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for the job and fetch its metrics.")
+@poll_option
+@click.option("--json", "as_json", is_flag=True, help="Print the job's results as one JSON object (last line).")
+def train_command(location: S3Location, role: str, region: str | None, image: str | None, job_name: str | None,
+                  instance_type: str, instance_count: int, max_runtime: int, model_name: str, epochs: int,
+                  batch_size: int, embedding_dim: int, hidden_dim: int, seed: int, wait: bool, poll: float,
+                  as_json: bool) -> None:
+    """Train on SageMaker: the project's entry point in the PyTorch training container (script mode).
+
+    Packs the source into sourcedir.tar.gz, uploads it, creates the (tagged) training job on the
+    data `aws upload` put under the bucket, waits, then prints the final metrics."""
+    aws = connect(region)
+    name = checked_name(job_name or f"sentiment-train-{stamp()}", "training job name")
+    meta = read_meta(location)
+    hyper = Hyperparameters(model=model_name, epochs=epochs, batch_size=batch_size, seed=seed,
+                            embedding_dim=embedding_dim, hidden_dim=hidden_dim, vocab_size=int(meta["vocab_size"]))
+    spec = TrainingSpec(name, role, image or image_uri(aws.region, "training", instance_type), instance_type,
+                        instance_count, max_runtime_s=max_runtime, hyperparameters=hyper.as_args())
+    start_training_job(aws, location, spec)
+    click.echo(f"training job {name} started: {instance_count} × {instance_type}, "
+               f"estimated {format_cost(hourly_cost(instance_type, instance_count))} while it runs")
+    if not wait:
+        click.echo(f"follow it with: sentiment-app aws status --region {aws.region}")
+        echo_json({"job": name, "status": "InProgress"}, as_json)
+        return
+    result = training_results(wait_for(aws.sagemaker, TRAINING_JOB, name, poll))
+    click.echo(f"model: {result['model_data']}")
+    for metric, value in result["final_metrics"].items():
+        click.echo(f"{metric}: {value}")
+    for epoch in (result["metrics"] or {}).get("history", []):
+        click.echo(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in epoch.items()))
+    echo_json(result, as_json)
+
+
+def transform_model(aws: Any, location: S3Location, source: ModelSource, model_name: str | None, name: str,
+                    role: str, image: str | None, instance_type: str) -> str:
+    """The SageMaker model to run: ``model_name`` as given, else a new one from ``source``."""
+    if model_name:
+        return model_name
+    model_data = serving_model_data(aws, location, source, name)
+    create_model(aws, name, image or image_uri(aws.region, "inference", instance_type), model_data, role)
+    return name
+
+
+@click.command("transform")
+@with_settings
+@data_options
+@with_model_source
+@with_location
+@with_role
+@region_option
+@image_option
+@click.option("--model-name", help="Use this existing SageMaker model instead of creating one.")
+@click.option("--job-name", help="Transform job name [sentiment-transform-<UTC time>].")
+@click.option("--instance-type", default="ml.m5.large", show_default=True)
+@click.option("--instance-count", type=click.IntRange(min=1), default=1, show_default=True)
+@poll_option
+@click.option("--json", "as_json", is_flag=True, help="Print the test metrics as one JSON object (last line).")
+def transform_command(settings: Settings, options: DataOptions, source: ModelSource, location: S3Location, role: str,
+                      region: str | None, image: str | None, model_name: str | None, job_name: str | None,
+                      instance_type: str, instance_count: int, poll: float, as_json: bool) -> None:
+    """Score the test reviews with a SageMaker batch transform job and compute the metrics.
+
+    Uploads the raw test reviews (one per line, text/csv, SplitType=Line), creates the model and the
+    (tagged) transform job, waits, downloads the .out and scores it against the labels."""
+    aws = connect(region)
+    name = checked_name(job_name or f"sentiment-transform-{stamp()}", "transform job name")
+    test = load_splits(settings, options)["test"]
+    input_key = f"transform/{name}/input/{TRANSFORM_INPUT}"
+    with tempfile.TemporaryDirectory() as tmp:
+        location.store.put_file(input_key, write_review_lines(Path(tmp) / TRANSFORM_INPUT, test.texts))
+    model = transform_model(aws, location, source, model_name, name, role, image, instance_type)
+    request = transform_request(name, model, location.uri(f"transform/{name}/input/"),
+                                location.uri(f"transform/{name}/output/"), instance_type, instance_count)
+    aws.sagemaker.create_transform_job(**request)
+    click.echo(f"transform job {name} started on {len(test)} reviews: {instance_count} × {instance_type}, "
+               f"estimated {format_cost(hourly_cost(instance_type, instance_count))} while it runs")
+    wait_for(aws.sagemaker, TRANSFORM_JOB, name, poll)
+    output = location.uri(f"transform/{name}/output/{TRANSFORM_INPUT}.out")
+    with local_input(output) as out:
+        probabilities = read_probabilities(out)
+    if len(probabilities) != len(test):
+        raise SentimentAppError(f"{output} has {len(probabilities)} predictions for {len(test)} reviews")
+    metrics = compute_metrics(test.labels, probabilities)
+    for key in ("accuracy", "precision", "recall", "f1", "roc_auc"):
+        click.echo(f"{key:>10}: {metrics[key]:.4f}" if metrics[key] is not None else f"{key:>10}: n/a")
+    click.echo(f"confusion matrix [[tn, fp], [fn, tp]]: {metrics['confusion_matrix']}")
+    echo_json({**metrics, "job": name, "model": model, "output": output}, as_json)

@@ -1,0 +1,128 @@
+"""A SageMaker training job running the project's own entry point in the PyTorch training image.
+
+The request is the SDK's script mode: code in ``sourcedir.tar.gz``, every hyperparameter a
+JSON-encoded string, ``sagemaker_program``/``sagemaker_submit_directory`` naming the code, and
+``sagemaker_torch_distributed_enabled`` when several instances train together (the toolkit then
+launches the entry point with ``torchrun`` on every host).
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sentiment_app.artifacts import METRICS
+from sentiment_app.aws.channels import TRAINING, VALIDATION
+from sentiment_app.aws.inventory import PROJECT_TAGS
+from sentiment_app.aws.locations import S3Location
+from sentiment_app.aws.session import Aws
+from sentiment_app.aws.sourcedir import ENTRY_POINT, pack_sourcedir
+from sentiment_app.store.objects import local_input
+from sentiment_app.store.s3 import ObjectNotFound
+
+# SageMaker reads these from the job's log (the entry point prints one line per epoch).
+METRIC_DEFINITIONS = [
+    {"Name": "train:loss", "Regex": r"BCELoss: ([0-9.eE+-]+)"},
+    {"Name": "validation:accuracy", "Regex": r"val_accuracy: ([0-9.eE+-]+)"},
+]
+CHECKPOINT_PATH = "/opt/ml/checkpoints"
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    name: str
+    role: str
+    image: str
+    instance_type: str = "ml.m5.xlarge"
+    instance_count: int = 1
+    volume_gb: int = 10
+    max_runtime_s: int = 24 * 3600
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def distributed(self) -> bool:
+        return self.instance_count > 1
+
+
+def script_mode_hyperparameters(spec: TrainingSpec, submit_directory: str, region: str) -> dict[str, str]:
+    """The model's hyperparameters plus the toolkit's ``sagemaker_*`` keys, each ``json.dumps``-ed."""
+    values: dict[str, Any] = {
+        **spec.hyperparameters,
+        "sagemaker_program": ENTRY_POINT,
+        "sagemaker_submit_directory": submit_directory,
+        "sagemaker_region": region,
+        "sagemaker_container_log_level": 20,
+        "sagemaker_job_name": spec.name,
+    }
+    if spec.distributed:
+        values["sagemaker_torch_distributed_enabled"] = True
+        values["sagemaker_instance_type"] = spec.instance_type
+    return {key: json.dumps(value) for key, value in values.items()}
+
+
+def _channel(name: str, uri: str) -> dict[str, Any]:
+    return {"ChannelName": name, "ContentType": "text/csv", "CompressionType": "None",
+            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri,
+                                            "S3DataDistributionType": "FullyReplicated"}}}
+
+
+def training_request(spec: TrainingSpec, location: S3Location, submit_directory: str, region: str) -> dict[str, Any]:
+    """The CreateTrainingJob arguments (section 4.4 of the AWS contracts)."""
+    return {
+        "TrainingJobName": spec.name,
+        "RoleArn": spec.role,
+        "AlgorithmSpecification": {"TrainingImage": spec.image, "TrainingInputMode": "File",
+                                   "MetricDefinitions": METRIC_DEFINITIONS},
+        "HyperParameters": script_mode_hyperparameters(spec, submit_directory, region),
+        "InputDataConfig": [_channel("training", location.uri(TRAINING)), _channel("validation", location.uri(VALIDATION))],
+        "OutputDataConfig": {"S3OutputPath": location.uri("output")},
+        "ResourceConfig": {"InstanceType": spec.instance_type, "InstanceCount": spec.instance_count,
+                           "VolumeSizeInGB": spec.volume_gb},
+        "StoppingCondition": {"MaxRuntimeInSeconds": spec.max_runtime_s},
+        "CheckpointConfig": {"S3Uri": location.uri(f"checkpoints/{spec.name}"), "LocalPath": CHECKPOINT_PATH},
+        "Tags": PROJECT_TAGS,
+    }
+
+
+def start_training_job(aws: Aws, location: S3Location, spec: TrainingSpec) -> dict[str, Any]:
+    """Pack and upload the code, then CreateTrainingJob; returns the request sent."""
+    key = f"jobs/{spec.name}/source/sourcedir.tar.gz"
+    with tempfile.TemporaryDirectory() as tmp:
+        location.store.put_file(key, pack_sourcedir(Path(tmp) / "sourcedir.tar.gz"))
+    request = training_request(spec, location, location.uri(key), aws.region)
+    aws.sagemaker.create_training_job(**request)
+    return request
+
+
+def training_results(description: dict[str, Any]) -> dict[str, Any]:
+    """Final metrics SageMaker parsed from the log, and ``metrics.json`` from ``model.tar.gz`` when
+    the archive exists (per-epoch loss, validation accuracy, seconds)."""
+    model_data = description.get("ModelArtifacts", {}).get("S3ModelArtifacts")
+    result: dict[str, Any] = {
+        "job": description["TrainingJobName"],
+        "status": description["TrainingJobStatus"],
+        "model_data": model_data,
+        "final_metrics": {m["MetricName"]: m["Value"] for m in description.get("FinalMetricDataList", [])},
+        "metrics": None,
+    }
+    if model_data:
+        try:
+            with local_input(model_data) as archive:
+                result["metrics"] = read_archive_json(archive, METRICS)
+        except ObjectNotFound:
+            pass  # the job wrote no model (or a local AWS-API server ran nothing)
+    return result
+
+
+def read_archive_json(archive: Path, name: str) -> Any:
+    """One JSON member of a ``.tar.gz`` (None when absent), read without extracting anything."""
+    with tarfile.open(archive, "r:gz") as tar:
+        try:
+            member = tar.extractfile(name)
+        except KeyError:
+            return None
+        return json.load(member) if member else None

@@ -1,0 +1,193 @@
+"""The model families: trained through the real entry point on real reviews, served by the real server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from sentiment_app.cli import main
+from sentiment_app.data.dataset import load_imdb, stratified_sample
+from sentiment_app.errors import ArtifactError
+from sentiment_app.features.prepare import read_texts, write_texts
+from sentiment_app.features.tokens import tokenize
+from sentiment_app.inference.batch_transform import transform_file
+from sentiment_app.inference.model import SentimentModel
+from sentiment_app.models.bilstm import BiLSTM, BiLSTMNet
+from sentiment_app.models.ensemble import choose_weight
+from sentiment_app.models.registry import DEFAULT_MODEL, MODELS
+from sentiment_app.serving.app import create_app
+from sentiment_app.training.fit_text import load_text_channel, split_validation
+from sentiment_app.training.train import main as train_main
+from tests.support import NEGATIVE, POSITIVE
+from tests.test_serving import running
+
+TRAIN_REVIEWS = 1200
+SMALL_LSTM = ["--vocab_size", "4000", "--embedding_dim", "16", "--hidden_dim", "16", "--max_len", "120",
+              "--epochs", "3", "--batch_size", "32"]
+ARGS = {
+    "nbsvm": ["--hash_bits", "18"],
+    "bilstm": SMALL_LSTM,
+    "ensemble": ["--nbsvm_hash_bits", "18", *[a.replace("--", "--bilstm_") if a.startswith("--") else a for a in SMALL_LSTM]],
+}
+
+
+def entry_point(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sentiment_app.training.train", *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def channel(tmp_path_factory, real_data: Path) -> Path:
+    """A ``label,text`` training channel of real reviews, and a validation channel nobody may read."""
+    folder = tmp_path_factory.mktemp("channels")
+    write_texts(folder / "training" / "train.csv", stratified_sample(load_imdb(real_data)["train"], TRAIN_REVIEWS, 3))
+    (folder / "validation").mkdir()
+    (folder / "validation" / "test.csv").write_text("this is not a channel file\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(channel: Path) -> dict[str, Path]:
+    """Each text family trained through ``python -m sentiment_app.training.train --model NAME``."""
+    dirs = {}
+    for name, args in ARGS.items():
+        model_dir = channel / "models" / name
+        done = entry_point("--model", name, "--seed", "2", "--data-dir", str(channel / "training"),
+                           "--validation-dir", str(channel / "validation"), "--model-dir", str(model_dir), *args)
+        assert done.returncode == 0, done.stderr[-3000:]
+        dirs[name] = model_dir
+    return dirs
+
+
+def test_tokenizer_keeps_negations_and_sentiment_punctuation() -> None:
+    assert tokenize("I didn't like it. Not good, NO fun?! <br />Can't") == [
+        "i", "did", "n't", "like", "it", "not", "good", "no", "fun", "?", "!", "ca", "n't"]
+    assert tokenize("It wasn\u2019t bad") == ["it", "was", "n't", "bad"]
+
+
+@pytest.mark.slow  # trains through the entry point on real reviews (shared module fixture)
+@pytest.mark.parametrize("name", list(ARGS))
+def test_family_serves_through_the_model_server(trained: dict[str, Path], name: str) -> None:
+    with running(create_app(trained[name], endpoint_name="models-test")) as url:
+        assert httpx.get(f"{url}/ping").status_code == 200
+        reply = httpx.post(f"{url}/invocations", json={"instances": [POSITIVE, NEGATIVE]})
+        assert reply.status_code == 200, reply.text
+        positive, negative = (p["probability"] for p in reply.json()["predictions"])
+        assert positive > negative
+        if name != "bilstm":  # a BiLSTM on 1,080 reviews only ranks; the n-gram models must label
+            assert [p["label"] for p in reply.json()["predictions"]] == ["positive", "negative"]
+        plain = httpx.post(f"{url}/invocations", content=POSITIVE, headers={"Content-Type": "text/plain",
+                                                                             "Accept": "text/plain"})
+        assert plain.status_code == 200 and plain.text in ("1.0", "0.0")
+    config = json.loads((trained[name] / "config.json").read_text())
+    assert config["model"] == name and sorted(config["hyperparameters"]) == sorted(MODELS[name].hyperparameters)
+
+
+@pytest.mark.slow  # trains through the entry point on real reviews (shared module fixture)
+def test_ensemble_weight_is_chosen_on_the_validation_part_of_the_training_data(trained, channel: Path) -> None:
+    model = SentimentModel.load(trained["ensemble"])
+    config = json.loads((trained["ensemble"] / "config.json").read_text())
+    _, val = split_validation(load_text_channel(channel / "training"), config["training"]["validation_fraction"],
+                              config["training"]["seed"])
+    assert model.metrics["validation_rows"] == len(val) == TRAIN_REVIEWS // 10
+    members = model.text_model.members
+    weight, accuracy = choose_weight(val.labels, members["nbsvm"].logits(val.texts), members["bilstm"].logits(val.texts))
+    assert config["state"]["weight_nbsvm"] == weight and model.metrics["val_accuracy"] == pytest.approx(accuracy)
+
+
+def test_choose_weight_follows_the_labels_it_is_given() -> None:
+    labels = np.array([1, 1, 0, 0])
+    right, wrong = np.array([1.0, 1.0, -1.0, -1.0]), np.array([-1.0, -1.0, 1.0, 1.0])
+    weight, accuracy = choose_weight(labels, right, wrong)
+    flipped_weight, flipped_accuracy = choose_weight(1 - labels, right, wrong)
+    assert weight > 0.5 > flipped_weight and accuracy == flipped_accuracy == 1.0
+
+
+@pytest.mark.slow  # trains through the entry point on real reviews (shared module fixture)
+def test_changed_weights_are_refused(trained: dict[str, Path], tmp_path: Path) -> None:
+    copy = tmp_path / "nbsvm"
+    copy.mkdir()
+    for f in trained["nbsvm"].iterdir():
+        copy.joinpath(f.name).write_bytes(f.read_bytes())
+    data = bytearray((copy / "model.safetensors").read_bytes())
+    data[-1] ^= 1
+    (copy / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match="checksum"):
+        SentimentModel.load(copy)
+
+
+@pytest.mark.slow  # trains through the entry point on real reviews (shared module fixture)
+def test_batch_transform_reads_every_line_as_text_for_text_models(trained: dict[str, Path], tmp_path: Path) -> None:
+    source = tmp_path / "reviews.txt"
+    source.write_text(f"10\n{POSITIVE}\n1,2,3\n{NEGATIVE}\n")
+    assert transform_file(SentimentModel.load(trained["nbsvm"]), source) == 0
+    results = [json.loads(line) for line in (tmp_path / "reviews.txt.out").read_text().splitlines()]
+    assert len(results) == 4 and [r["label"] for r in results[1::2]] == ["positive", "negative"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "nbsvm", "--layers", "2"], "unrecognized arguments: --layers 2"),
+    (["--model", "bilstm", "--hidden_dim", "wide"], "argument --hidden_dim: invalid int value: 'wide'"),
+    (["--model", "nope"], "invalid choice: 'nope'"),
+])
+def test_entry_point_refuses_unknown_models_and_hyperparameters(args: list[str], message: str, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        train_main([*args, "--data-dir", str(tmp_path), "--model-dir", str(tmp_path / "m")])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_cli_refuses_unknown_models_and_hyperparameters(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["train", "--home", str(tmp_path), "--model", "nope"])
+    assert result.exit_code == 2 and "'nope' is not one of" in result.output
+    result = runner.invoke(main, ["train", "--home", str(tmp_path), "--model", "nbsvm", "--hp", "layers=2"])
+    assert result.exit_code == 1 and "does not take ['layers']" in result.output
+    result = runner.invoke(main, ["train", "--home", str(tmp_path), "--model", "nbsvm", "--hp", "C=high"])
+    assert result.exit_code == 1 and "C='high' is not a float" in result.output
+    result = runner.invoke(main, ["pipeline", "--home", str(tmp_path), "--model", "bilstm", "--epochs", "3"])
+    assert result.exit_code == 1 and "--hp KEY=VALUE" in result.output
+
+
+def test_models_command_lists_families_and_marks_the_default() -> None:
+    result = CliRunner().invoke(main, ["models", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.output)
+    assert [m["name"] for m in listed] == list(MODELS)
+    assert [m["name"] for m in listed if m["default"]] == [DEFAULT_MODEL]
+    assert next(m for m in listed if m["name"] == "nbsvm")["hyperparameters"]["ngram_max"] == 3
+    text = CliRunner().invoke(main, ["models"]).output
+    assert f"{DEFAULT_MODEL} (default)" in text and "lstm-seed (training default)" in text
+
+
+@pytest.mark.slow  # trains through the entry point on real reviews (shared module fixture)
+def test_pipeline_trains_a_text_model_from_the_text_channel(tmp_path: Path, real_data: Path) -> None:
+    args = ["pipeline", "--home", str(tmp_path), "--data", str(real_data), "--max-reviews", "600",
+            "--model", "nbsvm", "--hp", "hash_bits=18", "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout.strip().splitlines()[-1])
+    assert metrics["accuracy"] > 0.7
+    [train_csv] = (tmp_path / "store" / "sagemaker" / "sentiment_text").glob("*/train.csv")
+    assert len(read_texts(train_csv).texts) == 600
+    job = tmp_path / "jobs" / Path(metrics["model_dir"]).name
+    assert not (job / "input" / "data" / "training" / "word_dict.json").exists()
+    assert json.loads((job / "input" / "config" / "hyperparameters.json").read_text())["hash_bits"] == "18"
+
+
+def test_bilstm_batches_of_mixed_lengths_match_reviews_scored_alone() -> None:
+    torch.manual_seed(0)
+    net = BiLSTMNet(vocab_size=50, embedding_dim=8, hidden_dim=6, dropout=0.5).eval()
+    model = BiLSTM({"max_len": 10}, {w: i for i, w in enumerate("abcdefghijklmnopqrstuvwxyz", start=2)}, net)
+    texts = ["a b c", "d e f g h i j k l m n o p", "z", "q r s t u"]  # the second is clipped to its ends
+    alone = np.array([model.logits([text])[0] for text in texts])
+    assert model.logits(texts) == pytest.approx(alone, abs=1e-5)
+    assert model.encode(texts[1:2]) == [[5, 6, 7, 8, 9, 13, 14, 15, 16, 17]]
