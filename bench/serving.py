@@ -1,12 +1,13 @@
 """Benchmark: serving latency and throughput, our handler next to the original project's.
 
-    python bench/serving.py [--requests 1000] [--concurrency 16] [--seconds 20] [--model DIR]
+    python bench/serving.py [--requests 1000] [--concurrency 16] [--seconds 20] [--model DIR] [--seed-model DIR]
 
 Rows: (1) the whole chain as the web page uses it (``sentiment-app serve``: gateway, Lambda
 handler, boto3, endpoint, model), (2) that endpoint alone (``POST /invocations``: our model server,
 with dynamic batching), (3) and (4) our handler and bench/original_handler.py, each behind the same
 tiny per-request bench server (this file, run with ``--serve``: no batching), so those two rows
-differ only in the handler. Columns: p50/p99 of ``--requests`` sequential one-review requests on
+differ only in the handler: both load the ``lstm-seed`` weights (``--seed-model``, the original recipe
+the original handler can read), while (1) and (2) serve ``--model`` (the default model). Columns: p50/p99 of ``--requests`` sequential one-review requests on
 one persistent connection (after warm-up), requests per second with ``--concurrency`` clients for
 ``--seconds``, errors (non-200 answers and failed requests in both phases), req/s against (4).
 Then the targets of issue 5 for (2) against (4), and the endpoint's batch sizes (from its
@@ -301,7 +302,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="sequential requests per row for p50/p99")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients for req/s")
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of the concurrent phase per row")
-    parser.add_argument("--model", type=Path, default=bundled_model_dir(), help="model directory [bundled model]")
+    parser.add_argument("--model", type=Path, default=bundled_model_dir(), help="model for (1), (2) [bundled default]")
+    parser.add_argument("--seed-model", type=Path, default=bundled_model_dir("lstm-seed"),
+                        help="lstm-seed model for (3), (4) [bundled lstm-seed]")
     parser.add_argument("--data", type=Path, default=Path("/work/shared/data"), help="IMDB data for request bodies")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -322,12 +325,13 @@ def main() -> None:
           f"load {os.getloadavg()[0]:.1f}; torch {torch.__version__}, {torch.get_num_threads()} threads per bench server; "
           f"endpoint batching: at most {os.environ.get('SENTIMENT_APP_MAX_BATCH_SIZE', DEFAULT_MAX_BATCH_SIZE)} reviews, "
           f"wait {os.environ.get('SENTIMENT_APP_MAX_BATCH_WAIT_MS', DEFAULT_MAX_WAIT_MS)} ms, "
-          f"{os.environ.get('SENTIMENT_APP_TORCH_THREADS', 1)} torch thread(s); bodies: {where}; model {args.model}")
+          f"{os.environ.get('SENTIMENT_APP_TORCH_THREADS', 1)} torch thread(s); bodies: {where}; model {args.model}, seed model {args.seed_model}")
     with tempfile.TemporaryDirectory(prefix="sa-bench-serving-") as tmp:
         work = Path(tmp)
         rows = stack_rows(args.model, bodies, args, work)
-        rows.append(handler_row("(3) ours: bench server + inference.handler", OURS, args.model, bodies, args, work))
-        rows.append(handler_row("(4) original: bench server + original_handler", ORIGINAL, args.model, bodies, args, work))
+        rows.append(handler_row("(3) ours: bench server + inference.handler", OURS, args.seed_model, bodies, args, work))
+        rows.append(handler_row("(4) original: bench server + original_handler", ORIGINAL, args.seed_model, bodies, args,
+                                work))
     report(rows, args.requests, args.concurrency, args.seconds)
 
 

@@ -1,4 +1,4 @@
-"""Rebuild the model bundled in the package (src/sentiment_app/resources/default_model).
+"""Rebuild a model bundled in the package (src/sentiment_app/resources/bundled/<model>).
 
 Runs the project's own pipeline for ``--model`` (default: the registry's ``DEFAULT_MODEL``, with
 its default hyperparameters; ``lstm-seed`` is the original recipe) on the full official split, then
@@ -26,7 +26,7 @@ CARD = """# Bundled model card: `{name}` (version {version})
 
 The model `sentiment-app serve` uses when no trained model exists in the home folder, so a fresh
 machine gets a working page without the data set. Rebuild it with
-`.venv/bin/python scripts/build_default_model.py --data ../shared/data`.
+`.venv/bin/python scripts/build_default_model.py --data ../shared/data --model {name}`.
 
 | | |
 |---|---|
@@ -63,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings(home=args.home, data=args.data)
     metrics = run_pipeline(settings, DataOptions(), Hyperparameters(model=args.model))
-    source, target = Path(metrics["model_dir"]), bundled_model_dir()
+    source, target = Path(metrics["model_dir"]), bundled_model_dir(args.model)
     artifacts = load_model_dir(source)  # verifies every checksum before anything is copied
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target)

@@ -155,7 +155,7 @@ def test_sourcedir_holds_entry_script_package_and_requirements(tmp_path: Path) -
     assert "from sentiment_app.training.train import main" in entry
     assert {"sentiment_app/__init__.py", "sentiment_app/training/train.py",
             "sentiment_app/resources/stopwords_en.txt"} <= set(names)
-    assert not [n for n in names if "__pycache__" in n or "default_model" in n]
+    assert not [n for n in names if "__pycache__" in n or "resources/bundled" in n]
     assert {"safetensors==0.8.0", "nltk==3.10.4", "tqdm"} <= set(requirements)
 
 

@@ -27,7 +27,7 @@ REVIEWS = [
 
 @pytest.fixture(scope="module")
 def model() -> SentimentModel:
-    return SentimentModel.load(bundled_model_dir())
+    return SentimentModel.load(bundled_model_dir("lstm-seed"))
 
 
 def write(path: Path, lines: list[bytes], end: bytes = b"\n") -> Path:

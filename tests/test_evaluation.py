@@ -55,7 +55,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def test_report_writes_markdown_html_and_readable_plots(tmp_path):
-    model = SentimentModel.load(bundled_model_dir())
+    model = SentimentModel.load(bundled_model_dir("lstm-seed"))
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 200)
     probabilities = np.clip(labels * 0.3 + rng.random(200) * 0.7, 0, 1)

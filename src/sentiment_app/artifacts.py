@@ -105,10 +105,10 @@ def add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
 
 
 def add_package_source(archive: tarfile.TarFile, folder: str) -> None:
-    """This package's source as ``<folder>sentiment_app/...`` (no caches, bundled model or web files),
+    """This package's source as ``<folder>sentiment_app/...`` (no caches, bundled models or web files),
     shared by ``model.tar.gz`` and the training job's ``sourcedir.tar.gz``."""
     package = Path(str(resources.files("sentiment_app")))
-    skip = {"__pycache__", "default_model", "static"}
+    skip = {"__pycache__", "bundled", "static"}
     for path in sorted(package.rglob("*")):
         rel = path.relative_to(package)
         if path.is_file() and not skip & set(rel.parts):

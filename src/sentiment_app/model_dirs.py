@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sentiment_app.archive import unpacked_model
 from sentiment_app.artifacts import MANIFEST
+from sentiment_app.models.registry import DEFAULT_MODEL
 from sentiment_app.settings import Settings
 
 
@@ -15,9 +16,10 @@ def models_root(settings: Settings) -> Path:
     return settings.home / "models"
 
 
-def bundled_model_dir() -> Path:
-    """The small default model shipped inside the package (see its MODEL_CARD.md)."""
-    return Path(str(resources.files("sentiment_app").joinpath("resources/default_model")))
+def bundled_model_dir(name: str = DEFAULT_MODEL) -> Path:
+    """A trained model shipped inside the package (see its MODEL_CARD.md): the default model, which
+    serves when nothing was trained, and ``lstm-seed``, the original recipe, for comparisons."""
+    return Path(str(resources.files("sentiment_app").joinpath(f"resources/bundled/{name}")))
 
 
 def newest_model_dir(settings: Settings) -> Path | None:

@@ -60,7 +60,9 @@ MODELS: dict[str, ModelSpec] = {
     ),
 }
 SEED_MODEL = "lstm-seed"  # the original recipe: what training runs when no model is named
-DEFAULT_MODEL = "ensemble"  # the best model that meets the latency figure: bundled and served by default
+# Bundled and served by default: the best model that meets the latency figure. Measured on the full
+# split the ensemble scored 0.9134 against NBSVM's 0.9125 at 4.5 ms against 0.7 ms per review.
+DEFAULT_MODEL = "nbsvm"
 
 
 def get_spec(name: str) -> ModelSpec:

@@ -161,7 +161,10 @@ def requested_model(argv: list[str]) -> str:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if getattr(MODELS.get(requested_model(argv)), "channel", None) == TEXT:
-        train_text_model(argv, data_fingerprint)
+        # Text models fit in one process; launched under torchrun (e.g. a multi-instance SageMaker
+        # job), only rank 0 trains, so no two processes write the model folder.
+        if int(os.environ.get("RANK", "0")) == 0:
+            train_text_model(argv, data_fingerprint)
         return
     args = parse_args(argv)
     with distributed.session() as ctx:
