@@ -62,3 +62,17 @@ def running_endpoint(name: str) -> Iterator[str]:
         yield url
     finally:
         stop_process(process)
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's standalone AWS-API server on a free loopback port (the AWS cloud cannot run here)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()

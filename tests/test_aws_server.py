@@ -14,22 +14,19 @@ from pathlib import Path
 import boto3
 import pytest
 from click.testing import CliRunner
-from moto.server import ThreadedMotoServer
 
 from sentiment_app.aws.inventory import TAG_KEY, TAG_VALUE
 from sentiment_app.cli import main
-from tests.support import CLI, NEGATIVE, POSITIVE, free_port, served_app
+from tests.support import CLI, NEGATIVE, POSITIVE, served_app
+from tests.support import moto_server as start_moto
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 
 
 @pytest.fixture(scope="module")
 def moto_server() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with start_moto() as url:
+        yield url
 
 
 @pytest.fixture

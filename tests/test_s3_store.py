@@ -18,24 +18,20 @@ from pathlib import Path
 import boto3
 import pytest
 from click.testing import CliRunner
-from moto.server import ThreadedMotoServer
 
 from sentiment_app.cli import main
 from sentiment_app.errors import ArtifactError
 from sentiment_app.store import open_store
 from sentiment_app.store.s3 import S3Store
-from tests.support import NEGATIVE, POSITIVE, free_port
+from tests.support import NEGATIVE, POSITIVE, free_port, moto_server
 
 MiB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
 def s3_server() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture
