@@ -227,7 +227,8 @@ def test_sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits_0(tmp_pa
     log_path = tmp_path / "server.log"
     with open(log_path, "wb") as log_file:
         server = subprocess.Popen([sys.executable, "-m", "sentiment_app.serving.server", "--port", str(port),
-                                   "--model", str(bundled_model_dir())], stdout=log_file, stderr=subprocess.STDOUT)
+                                   "--model", str(bundled_model_dir("lstm-seed"))],  # the LSTM: slow enough to watch
+                                  stdout=log_file, stderr=subprocess.STDOUT)
     try:
         wait_until_ready(f"{url}/ping", server, timeout_s=120)
         slow_batches = [{"instances": reviews[i * 250:(i + 1) * 250]} for i in range(4)]
