@@ -151,16 +151,22 @@ def test_catalogue(case: Case, entry: str, request: pytest.FixtureRequest, tmp_p
      "cli": check_cli}[entry](case, request, tmp_path)
 
 
+def assert_json_error(reply: httpx.Response, status: int, key: str, case: Case) -> None:
+    """A JSON body holding only ``key``: the error format of the model server ("error") or of
+    API Gateway ("message")."""
+    assert reply.status_code == status, reply.text
+    assert reply.headers["content-type"] == "application/json"
+    assert set(reply.json()) == {key}
+    assert_message(reply.json()[key], case)
+
+
 def check_server(case: Case, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     app: ServedApp = request.getfixturevalue("app")
     started = time.monotonic()
     reply = post(f"http://127.0.0.1:{app.endpoint_port}/invocations", case)
     if case.server == 200:
         return assert_verdict(reply, started)
-    assert reply.status_code == case.server, reply.text
-    assert reply.headers["content-type"] == "application/json"
-    assert set(reply.json()) == {"error"}
-    assert_message(reply.json()["error"], case)
+    assert_json_error(reply, case.server, "error", case)
 
 
 def check_runtime(case: Case, request: pytest.FixtureRequest, tmp_path: Path) -> None:
@@ -189,10 +195,7 @@ def check_gateway(case: Case, request: pytest.FixtureRequest, tmp_path: Path) ->
     assert reply.headers["access-control-allow-origin"] == "*"  # a browser may read errors too
     if case.gateway == 200:
         return assert_verdict(reply, started)
-    assert reply.status_code == case.gateway, reply.text
-    assert reply.headers["content-type"] == "application/json"
-    assert set(reply.json()) == {"message"}
-    assert_message(reply.json()["message"], case)
+    assert_json_error(reply, case.gateway, "message", case)
 
 
 def check_batch(case: Case, request: pytest.FixtureRequest, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from tqdm import tqdm
 
 from sentiment_app.errors import ArtifactError
-from sentiment_app.fileio import atomic_open, sha256_file
+from sentiment_app.fileio import atomic_open, sha256_file, sha256_stream
 
 SHA256_METADATA = "sha256"
 DEFAULT_MULTIPART_THRESHOLD = 64 * 1024 * 1024
@@ -39,13 +39,6 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     if not uri.startswith("s3://") or not bucket:
         raise ArtifactError(f"Not an S3 URI: {uri!r} (expected s3://bucket/prefix)")
     return bucket, prefix.strip("/")
-
-
-def _digest_of(f: IO[bytes]) -> str:
-    digest = hashlib.sha256()
-    for block in iter(lambda: f.read(1 << 20), b""):
-        digest.update(block)
-    return digest.hexdigest()
 
 
 def _whole_object_sha256(head: dict[str, Any]) -> str | None:
@@ -171,7 +164,7 @@ class S3Store:
             f.flush()
             size = f.seek(0, 2)
             f.seek(0)
-            self._verify(key, head, size, _digest_of(f))
+            self._verify(key, head, size, sha256_stream(f))
         return target
 
     def read_bytes(self, key: str) -> bytes:
