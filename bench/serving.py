@@ -1,6 +1,7 @@
 """Benchmark: serving latency and throughput, our handler next to the original project's.
 
-    python bench/serving.py [--requests 1000] [--concurrency 16] [--seconds 20] [--model DIR] [--seed-model DIR]
+    python bench/serving.py [--requests 1000] [--concurrency 16] [--seconds 20] [--endpoint-workers N]
+                            [--model DIR] [--seed-model DIR]
 
 Rows: (1) the whole chain as the web page uses it (``sentiment-app serve``: gateway, Lambda
 handler, boto3, endpoint, model), (2) that endpoint alone (``POST /invocations``: our model server,
@@ -10,8 +11,8 @@ differ only in the handler: both load the ``lstm-seed`` weights (``--seed-model`
 the original handler can read), while (1) and (2) serve ``--model`` (the default model). Columns: p50/p99 of ``--requests`` sequential one-review requests on
 one persistent connection (after warm-up), requests per second with ``--concurrency`` clients for
 ``--seconds``, errors (non-200 answers and failed requests in both phases), req/s against (4).
-Then the targets of issue 5 for (2) against (4), and the endpoint's batch sizes (from its
-``/metrics``) during its concurrent phase. Every server is a subprocess on a free loopback port,
+Then the targets of issue 5 for (2) against (4), and (with one endpoint worker) the endpoint's
+batch sizes (from its ``/metrics``) during its concurrent phase. Every server is a subprocess on a free loopback port,
 stopped when its rows are done. The endpoint's batching settings come from the environment
 (``SENTIMENT_APP_MAX_BATCH_SIZE``, ``SENTIMENT_APP_MAX_BATCH_WAIT_MS``, ``SENTIMENT_APP_TORCH_THREADS``).
 """
@@ -19,7 +20,7 @@ stopped when its rows are done. The endpoint's batching settings come from the e
 from __future__ import annotations
 
 import argparse
-import http.client
+import asyncio
 import importlib
 import os
 import signal
@@ -29,7 +30,6 @@ import tempfile
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +40,7 @@ import anyio.to_thread
 import httpx
 import numpy as np
 import psutil
+import uvloop
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -139,39 +140,100 @@ def sequential(url: str, bodies: list[bytes], count: int) -> tuple[list[str], np
     return [r.text if r is not None else "" for r in warmup], np.array(latencies), errors
 
 
-def concurrent(url: str, bodies: list[bytes], clients: int, seconds: float) -> tuple[float, int]:
-    """Completed requests per second with ``clients`` threads, each on its own connection, and errors.
-    A request in flight at the deadline still finishes and counts, and so does its time. The clients
-    use the standard library's ``http.client``, about a third of httpx's CPU per request: the load
-    generator shares the cores with the servers, and a heavy one caps the fast rows, not the slow."""
-    deadline = time.monotonic() + seconds
-    parts = urllib.parse.urlsplit(url)
+class _Client(asyncio.Protocol):
+    """One keep-alive connection sending ``requests[first]``, ``requests[first + step]``, ...: the
+    next request leaves as soon as the last answer is in (status line and Content-Length read,
+    nothing else parsed), until the deadline."""
 
-    def client_loop(first: int) -> tuple[int, int]:
-        done = errors = 0
-        connection = http.client.HTTPConnection(parts.hostname or HOST, parts.port, timeout=REQUEST_TIMEOUT_S)
+    def __init__(self, requests: list[bytes], first: int, step: int, deadline: float) -> None:
+        self.requests, self.next, self.step, self.deadline = requests, first, step, deadline
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.buffer = b""
+        self.answer_end: int | None = None  # where the answer being read ends in the buffer
+        self.status = b""
+        self.done = self.errors = 0
+        self.in_flight = False
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.send()
+
+    def send(self) -> None:
+        assert self.transport is not None
+        self.transport.write(self.requests[self.next % len(self.requests)])
+        self.next += self.step
+        self.in_flight = True
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            if self.answer_end is None:
+                head_end = self.buffer.find(b"\r\n\r\n")
+                if head_end < 0:
+                    return
+                head = self.buffer[:head_end].lower()
+                at = head.find(b"content-length:")
+                length = int(head[at + 15:].split(b"\r\n", 1)[0]) if at >= 0 else 0
+                self.status, self.answer_end = head[9:12], head_end + 4 + length
+            if len(self.buffer) < self.answer_end:
+                return
+            self.buffer, self.answer_end, self.in_flight = self.buffer[self.answer_end:], None, False
+            ok = self.status == b"200"
+            self.done += ok
+            self.errors += not ok
+            if time.monotonic() >= self.deadline:
+                assert self.transport is not None
+                self.transport.close()
+                return
+            self.send()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.errors += self.in_flight  # an answer that never came
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+async def _client_loop(host: str, port: int, requests: list[bytes], first: int, step: int,
+                       deadline: float) -> tuple[int, int]:
+    """One client until the deadline; a dropped or refused connection is an error, then a new one."""
+    loop = asyncio.get_running_loop()
+    done = errors = 0
+    while time.monotonic() < deadline:
+        client = _Client(requests, first, step, deadline)
         try:
-            i = first
-            while time.monotonic() < deadline:
-                try:
-                    connection.request("POST", parts.path, body=bodies[i % len(bodies)], headers=TEXT)
-                    response = connection.getresponse()
-                    response.read()
-                    ok = response.status == 200
-                except (OSError, http.client.HTTPException):
-                    ok = False
-                    connection.close()  # the next request reconnects
-                done += ok
-                errors += not ok
-                i += clients
-        finally:
-            connection.close()
-        return done, errors
+            await asyncio.wait_for(loop.create_connection(lambda: client, host, port), REQUEST_TIMEOUT_S)
+            await asyncio.wait_for(asyncio.shield(client.closed), deadline - time.monotonic() + REQUEST_TIMEOUT_S)
+        except (OSError, TimeoutError, asyncio.TimeoutError):
+            errors += 1
+            if client.transport is not None:
+                client.transport.abort()
+            await asyncio.sleep(0.01)  # a refused connection is not retried in a busy loop
+        done, errors = done + client.done, errors + client.errors
+        first = client.next
+    return done, errors
 
-    started = time.monotonic()
-    with ThreadPoolExecutor(clients) as pool:
-        results = list(pool.map(client_loop, range(clients)))
-    elapsed = time.monotonic() - started
+
+def concurrent(url: str, bodies: list[bytes], clients: int, seconds: float) -> tuple[float, int]:
+    """Completed requests per second with ``clients`` keep-alive connections, and errors. A request
+    in flight at the deadline still finishes and counts, and so does its time. The clients share one
+    event loop (uvloop) and send ready-made HTTP/1.1 requests, as wrk does: the load generator
+    shares the cores with the servers, and a heavy one (threads with ``http.client`` cost several
+    times the CPU per request) caps the fast rows, not the slow, so the lightest client measures
+    the servers best."""
+    parts = urllib.parse.urlsplit(url)
+    host, port = parts.hostname or HOST, parts.port or 80
+    requests = [f"POST {parts.path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: {TEXT['content-type']}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n".encode() + body for body in bodies]
+
+    async def run_all() -> tuple[list[tuple[int, int]], float]:
+        started = time.monotonic()
+        deadline = started + seconds
+        results = await asyncio.gather(*(_client_loop(host, port, requests, k, clients, deadline)
+                                         for k in range(clients)))
+        return results, time.monotonic() - started
+
+    results, elapsed = uvloop.run(run_all())
     return sum(done for done, _ in results) / elapsed, sum(errors for _, errors in results)
 
 
@@ -232,7 +294,9 @@ def running(command: list[str], ready_url: str, log: Path) -> Iterator[None]:
 
 
 def stack_rows(model: Path, bodies: list[bytes], args: argparse.Namespace, work: Path) -> list[Row]:
-    """Rows (1) and (2) from one ``sentiment-app serve``: its gateway, then its endpoint directly."""
+    """Rows (1) and (2) from one ``sentiment-app serve``: its gateway, then its endpoint directly, with
+    ``--endpoint-workers`` worker processes (SageMaker's default: one per CPU). Batch sizes come from
+    the endpoint's ``/metrics``, which are per worker: they are read only with one worker."""
     port, endpoint_port = free_port(HOST), free_port(HOST)
     gateway, endpoint = f"http://{HOST}:{port}", f"http://{HOST}:{endpoint_port}"
     command = [sys.executable, "-m", "sentiment_app", "serve", "--home", str(work / "home"), "--model", str(model),
@@ -240,7 +304,7 @@ def stack_rows(model: Path, bodies: list[bytes], args: argparse.Namespace, work:
     with running(command, f"{gateway}/config.js", work / "stack.log"):
         return [measure("(1) whole chain: POST /api/sentiment", f"{gateway}/api/sentiment", bodies, args),
                 measure("(2) endpoint alone: POST /invocations", f"{endpoint}/invocations", bodies, args,
-                        f"{endpoint}/metrics")]
+                        f"{endpoint}/metrics" if args.endpoint_workers == 1 else None)]
 
 
 def handler_row(title: str, module: str, model: Path, bodies: list[bytes], args: argparse.Namespace, work: Path) -> Row:
@@ -305,12 +369,14 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=bundled_model_dir(), help="model for (1), (2) [bundled default]")
     parser.add_argument("--seed-model", type=Path, default=bundled_model_dir("lstm-seed"),
                         help="lstm-seed model for (3), (4) [bundled lstm-seed]")
+    parser.add_argument("--endpoint-workers", type=int, default=os.cpu_count() or 1,
+                        help="worker processes of the endpoint in (1), (2) [one per CPU, as SageMaker]")
     parser.add_argument("--data", type=Path, default=Path("/work/shared/data"), help="IMDB data for request bodies")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.requests < 1 or args.concurrency < 1 or args.seconds <= 0:
-        parser.error("--requests and --concurrency must be at least 1, --seconds above 0")
+    if args.requests < 1 or args.concurrency < 1 or args.endpoint_workers < 1 or args.seconds <= 0:
+        parser.error("--requests, --concurrency and --endpoint-workers must be at least 1, --seconds above 0")
     if args.serve:
         import uvicorn
 
@@ -320,10 +386,11 @@ def main() -> None:
     import torch  # only for the info line: the servers keep torch's default thread count
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    os.environ["SAGEMAKER_MODEL_SERVER_WORKERS"] = str(args.endpoint_workers)  # read by the endpoint `serve` starts
     bodies, where = request_bodies(args.data)
     print(f"{datetime.now().astimezone().isoformat(timespec='seconds')}; {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.1f}; torch {torch.__version__}, {torch.get_num_threads()} threads per bench server; "
-          f"endpoint batching: at most {os.environ.get('SENTIMENT_APP_MAX_BATCH_SIZE', DEFAULT_MAX_BATCH_SIZE)} reviews, "
+          f"endpoint: {args.endpoint_workers} worker(s), batching: at most {os.environ.get('SENTIMENT_APP_MAX_BATCH_SIZE', DEFAULT_MAX_BATCH_SIZE)} reviews, "
           f"wait {os.environ.get('SENTIMENT_APP_MAX_BATCH_WAIT_MS', DEFAULT_MAX_WAIT_MS)} ms, "
           f"{os.environ.get('SENTIMENT_APP_TORCH_THREADS', 1)} torch thread(s); bodies: {where}; model {args.model}, seed model {args.seed_model}")
     with tempfile.TemporaryDirectory(prefix="sa-bench-serving-") as tmp:

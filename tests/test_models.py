@@ -30,8 +30,10 @@ from tests.support import NEGATIVE, POSITIVE
 from tests.test_serving import running
 
 TRAIN_REVIEWS = 1200
+# Small enough to train in seconds, and (lr 0.01, 8 epochs) to rank the two test reviews apart for
+# seeds 1 to 3 with a margin; 3 epochs at the default lr did not for two of them.
 SMALL_LSTM = ["--vocab_size", "4000", "--embedding_dim", "16", "--hidden_dim", "16", "--max_len", "120",
-              "--epochs", "3", "--batch_size", "32"]
+              "--epochs", "8", "--patience", "3", "--lr", "0.01", "--batch_size", "32"]
 ARGS = {
     "nbsvm": ["--hash_bits", "18"],
     "bilstm": SMALL_LSTM,
@@ -67,10 +69,10 @@ def trained(channel: Path) -> dict[str, Path]:
     return dirs
 
 
-def test_tokenizer_keeps_negations_and_sentiment_punctuation() -> None:
+def test_tokenizer_keeps_negations_and_punctuation() -> None:
     assert tokenize("I didn't like it. Not good, NO fun?! <br />Can't") == [
-        "i", "did", "n't", "like", "it", "not", "good", "no", "fun", "?", "!", "ca", "n't"]
-    assert tokenize("It wasn\u2019t bad") == ["it", "was", "n't", "bad"]
+        "i", "did", "n't", "like", "it", ".", "not", "good", ",", "no", "fun", "?", "!", "ca", "n't"]
+    assert tokenize("It wasn\u2019t bad: 10/10 :)") == ["it", "was", "n't", "bad", ":", "10", "/", "10", ":", ")"]
 
 
 @pytest.mark.slow  # trains through the entry point on real reviews (shared module fixture)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import time
 import uuid
@@ -32,6 +33,13 @@ _USABLE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # a caller's id is echoed in
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 MAX_LOGGED_PATH = 256
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID. ``uuid.uuid4()`` asks the kernel for 16 bytes on every call, a
+    system call that cost a tenth of the endpoint's time per request here; an id need not be secret.
+    The ``random`` module's own generator is seeded from the kernel at start and again after a fork."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 class Metrics:
@@ -78,7 +86,7 @@ def route_label(routes: list[BaseRoute], scope: Scope) -> str:
 
 def request_id_of(request: Request) -> str:
     """The id :class:`RequestObserver` gave this request (a new one if the app runs without it)."""
-    return request.scope.get("state", {}).get("request_id") or str(uuid.uuid4())
+    return request.scope.get("state", {}).get("request_id") or new_request_id()
 
 
 def _incoming_id(scope: Scope) -> str | None:
@@ -105,7 +113,7 @@ class RequestObserver:
         started = time.perf_counter()
         # Read before the router adds its own keys to the scope.
         route, method, path = route_label(self.routes, scope), scope["method"], scope["path"]
-        rid = _incoming_id(scope) or str(uuid.uuid4())
+        rid = _incoming_id(scope) or new_request_id()
         scope.setdefault("state", {})["request_id"] = rid
         status, done = 500, False  # 500 unless the app answers: an exception becomes ServerErrorMiddleware's 500
 

@@ -1,8 +1,9 @@
-"""The tokenizer of the newer models: words as written, negations and "!"/"?" kept.
+"""The tokenizer of the newer models: words as written, negations and punctuation kept.
 
 Unlike the original ``review_to_words`` nothing is dropped or stemmed: "not", "no" and the
 "n't" of "didn't" (split off as its own token, as the Penn Treebank does) are the words that flip
-a review, and "!" and "?" carry tone. HTML is stripped the same way as for the original features.
+a review, and punctuation carries tone and shape ("!", "?", "10/10", ":)"), so every mark is a
+token of its own. HTML is stripped the same way as for the original features.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import re
 
 from sentiment_app.features.text import strip_html
 
-# "didn't" -> "did", "n't"; other words are runs of letters/digits; "!" and "?" stand alone.
-_TOKEN = re.compile(r"[a-z0-9]+(?=n't)|n't|[a-z0-9]+|[!?]")
+# After "n't" is split off with a space: "n't", runs of word characters, or one mark.
+_TOKEN = re.compile(r"n't|\w+|[^\w\s]")
 
 
 def clean_text(review: str) -> str:
@@ -22,4 +23,4 @@ def clean_text(review: str) -> str:
 
 def tokenize(review: str) -> list[str]:
     """Lower-cased tokens of a (raw or cleaned) review; the curly apostrophe counts as "'"."""
-    return _TOKEN.findall(strip_html(review).lower().replace("\u2019", "'"))
+    return _TOKEN.findall(strip_html(review).lower().replace("\u2019", "'").replace("n't", " n't"))

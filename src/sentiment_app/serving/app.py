@@ -167,6 +167,8 @@ class Container:
 
     async def model_ready(self) -> bool:
         """Whether the model can answer, after waiting (within the request timeout) for one still loading."""
+        if self.model is not None:  # the usual case, without a cancel scope
+            return True
         with anyio.move_on_after(self.timeout_s):
             await self.settled.wait()
         return self.model is not None
@@ -221,13 +223,12 @@ class Container:
             else:
                 reviews = await anyio.to_thread.run_sync(input_fn, body, content_type)
             negotiate(accept)  # refuse an unsupported Accept before any scoring
-            with anyio.fail_after(self.timeout_s):
-                # A timed-out request is answered 504 now; its jobs still queued are dropped.
-                prediction = await self.predict(reviews, explain or reviews.explain)
+            # A timed-out request is answered 504 now; its jobs still queued are dropped.
+            prediction = await self.predict(reviews, explain or reviews.explain)
             text, media_type = output_fn(prediction, accept)
         except InferenceError as exc:
             return container_error(exc.status_code, exc.message)
-        except TimeoutError:
+        except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11 on
             return container_error(504, f"The model did not answer within {self.timeout_s:g} s.")
         except Exception:
             log.exception("Invocation failed")
@@ -238,13 +239,16 @@ class Container:
         return Response(text, headers=headers)
 
     async def predict(self, reviews: Reviews, explain: bool) -> Prediction:
+        """Within the request timeout (``TimeoutError`` past it)."""
         assert self.model is not None
         if not explain:
-            return Prediction(await self.batcher.predict(reviews.texts), reviews.single, self.model.version)
+            probabilities = await self.batcher.predict(reviews.texts, self.timeout_s)
+            return Prediction(probabilities, reviews.single, self.model.version)
         if not reviews.single:
             raise InferenceError(400, 'An explanation is for one review: send it as text/plain or JSON {"review": "..."}.')
-        occlusion = await anyio.to_thread.run_sync(occlude, reviews.texts[0])
-        return explained(occlusion.explain(await self.batcher.predict(occlusion.texts)), self.model.version)
+        with anyio.fail_after(self.timeout_s):
+            occlusion = await anyio.to_thread.run_sync(occlude, reviews.texts[0])
+            return explained(occlusion.explain(await self.batcher.predict(occlusion.texts)), self.model.version)
 
 
 def create_app(

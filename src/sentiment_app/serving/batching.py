@@ -6,7 +6,9 @@ waiting, up to ``max_batch_size`` reviews, and (when ``max_wait_ms`` > 0) waits 
 them has waited that long for more to come. With the default wait of 0 a lone request is scored
 at once, and under load batches fill by themselves from the requests that arrived during the
 previous batch. A batch whose model call fails is scored again request by request, so one bad
-request gets its own error and its batch mates still get their answers.
+request gets its own error and its batch mates still get their answers. Requests from the event
+loop (``predict``) wait on asyncio futures that the worker settles with one loop wake-up per batch;
+threads (``submit``) get ``concurrent.futures`` futures.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,16 +34,38 @@ Predict = Callable[[list[str]], np.ndarray]
 BatchObserver = Callable[[int], None]
 
 
+Outcome = np.ndarray | BaseException
+
+
 @dataclass(eq=False)
 class Job:
-    """One request's reviews (at most a batch), the future its caller waits on and when it arrived."""
+    """One request's reviews (at most a batch), the future its caller waits on and when it arrived.
+    With a ``loop`` the future is that loop's asyncio future, else a ``concurrent.futures`` one."""
 
     texts: list[str]
-    future: Future[np.ndarray] = field(default_factory=Future)
+    future: Future[np.ndarray] | asyncio.Future[np.ndarray] = field(default_factory=Future)
+    loop: asyncio.AbstractEventLoop | None = None
     arrived: float = field(default_factory=time.monotonic)
+
+    def claim(self) -> bool:
+        """Whether the caller still wants the answer (it may have been cancelled, e.g. timed out)."""
+        if self.loop is None:
+            return self.future.set_running_or_notify_cancel()  # type: ignore[union-attr]
+        return not self.future.cancelled()
 
 
 _STOP = Job([])
+
+
+def _settle_all(outcomes: list[tuple[asyncio.Future[np.ndarray], Outcome]]) -> None:
+    """On the event loop: hand each waiting coroutine its answer or error."""
+    for future, outcome in outcomes:
+        if future.done():  # cancelled meanwhile
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
 
 
 class Batcher:
@@ -73,30 +98,38 @@ class Batcher:
             self._thread.join(timeout_s)
             self._thread = None
 
-    def submit(self, texts: Sequence[str]) -> Future[np.ndarray]:
-        """Queue at most ``max_batch_size`` reviews; the future gets their probabilities."""
-        if not 0 < len(texts) <= self.max_batch_size:
-            raise ValueError(f"submit 1 to {self.max_batch_size} reviews, not {len(texts)}")
+    def _queue_job(self, job: Job) -> None:
+        if not 0 < len(job.texts) <= self.max_batch_size:
+            raise ValueError(f"submit 1 to {self.max_batch_size} reviews, not {len(job.texts)}")
         if self._thread is None:
             raise RuntimeError("the batcher is not running")
-        job = Job(list(texts))
         self._queue.put(job)
-        return job.future
 
-    async def predict(self, texts: Sequence[str]) -> np.ndarray:
+    def submit(self, texts: Sequence[str]) -> Future[np.ndarray]:
+        """From a thread: queue at most ``max_batch_size`` reviews; the future gets their probabilities."""
+        job = Job(list(texts))
+        self._queue_job(job)
+        return job.future  # type: ignore[return-value]
+
+    async def predict(self, texts: Sequence[str], timeout_s: float | None = None) -> np.ndarray:
         """Probabilities for any number of reviews, split into batch-sized jobs so that a big
-        request (an explanation, 1000 instances) takes turns with the single reviews behind it."""
+        request (an explanation, 1000 instances) takes turns with the single reviews behind it.
+        Past ``timeout_s`` it raises ``TimeoutError``; its jobs still queued are then dropped."""
+        loop = asyncio.get_running_loop()
         size = self.max_batch_size
-        if len(texts) <= size:  # the common case, kept lean: one job, no gathering
-            return await asyncio.wrap_future(self.submit(texts))
-        futures = [asyncio.wrap_future(self.submit(texts[i:i + size])) for i in range(0, len(texts), size)]
+        futures: list[asyncio.Future[np.ndarray]] = []
         try:
-            parts = await asyncio.gather(*futures)
+            for start in range(0, len(texts), size):
+                job = Job(list(texts[start:start + size]), loop.create_future(), loop)
+                futures.append(job.future)  # type: ignore[arg-type]
+                self._queue_job(job)
+            if len(futures) == 1:  # the common case, kept lean: one job, no gathering
+                return await asyncio.wait_for(futures[0], timeout_s)
+            return np.concatenate(await asyncio.wait_for(asyncio.gather(*futures), timeout_s))
         except BaseException:
             for future in futures:  # a timed-out or failed caller's other jobs need no scoring
                 future.cancel()
             raise
-        return np.concatenate(parts)
 
     # -- the worker thread ------------------------------------------------------------------------
 
@@ -132,7 +165,7 @@ class Batcher:
             if first is _STOP:
                 return
             jobs, stop = self._collect(first)
-            self._score([job for job in jobs if job.future.set_running_or_notify_cancel()])
+            self._score([job for job in jobs if job.claim()])
             if stop:
                 self._queue.put(_STOP)  # after any carried job, which _next hands out first
 
@@ -144,21 +177,37 @@ class Batcher:
             probabilities = self._call(texts)
         except Exception as exc:
             if len(jobs) == 1:
-                jobs[0].future.set_exception(exc)
+                self._settle([(jobs[0], exc)])
             else:  # find the culprit: each job alone gets its own answer or error
-                for job in jobs:
-                    self._score_alone(job)
+                self._settle([(job, self._score_alone(job)) for job in jobs])
             return
+        outcomes: list[tuple[Job, Outcome]] = []
         start = 0
         for job in jobs:
-            job.future.set_result(probabilities[start:start + len(job.texts)])
+            outcomes.append((job, probabilities[start:start + len(job.texts)]))
             start += len(job.texts)
+        self._settle(outcomes)
 
-    def _score_alone(self, job: Job) -> None:
+    def _score_alone(self, job: Job) -> Outcome:
         try:
-            job.future.set_result(self._call(job.texts))
+            return self._call(job.texts)
         except Exception as exc:
-            job.future.set_exception(exc)
+            return exc
+
+    @staticmethod
+    def _settle(outcomes: list[tuple[Job, Outcome]]) -> None:
+        """Answer thread callers directly and each event loop's callers with one wake-up of that loop."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[np.ndarray], Outcome]]] = {}
+        for job, outcome in outcomes:
+            if job.loop is not None:
+                by_loop.setdefault(job.loop, []).append((job.future, outcome))  # type: ignore[arg-type]
+            elif isinstance(outcome, BaseException):
+                job.future.set_exception(outcome)
+            else:
+                job.future.set_result(outcome)
+        for loop, settled in by_loop.items():
+            with suppress(RuntimeError):  # the loop has closed: nobody is waiting any more
+                loop.call_soon_threadsafe(_settle_all, settled)
 
     def _call(self, texts: list[str]) -> np.ndarray:
         """One model call, checked, and reported to the observers."""
