@@ -3,6 +3,8 @@ model calls, within the maximum batch size and wait; one failing request fails a
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -129,6 +131,36 @@ def test_a_failing_request_does_not_fail_its_batch_mates(model: SentimentModel) 
     finally:
         batcher.stop()
     assert calls == [3, 1, 1, 1], calls  # one batch, then each request alone
+
+
+def test_a_timed_out_caller_leaves_nothing_to_score(model: SentimentModel) -> None:
+    """``predict(timeout_s=...)`` from the event loop: past the timeout the caller gets
+    ``TimeoutError`` and its job, still queued behind a slow batch, is never scored."""
+    busy, release = threading.Event(), threading.Event()
+    calls: list[list[str]] = []
+
+    def slow_predict(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        busy.set()
+        release.wait(10)
+        return model.predict_proba(texts)
+
+    batcher = Batcher(slow_predict, max_batch_size=1)
+    batcher.start()
+
+    async def scenario() -> np.ndarray:
+        first = asyncio.ensure_future(batcher.predict([POSITIVE]))  # keeps the worker busy
+        await asyncio.get_running_loop().run_in_executor(None, busy.wait, 10)
+        with pytest.raises(TimeoutError):
+            await batcher.predict([NEGATIVE], timeout_s=0.05)
+        release.set()
+        return await first
+
+    try:
+        assert asyncio.run(scenario())[0] > 0.5
+    finally:
+        batcher.stop()
+    assert calls == [[POSITIVE]]
 
 
 def test_observer_errors_do_not_fail_predictions(model: SentimentModel) -> None:

@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sentiment_app.gateway import local_api
 from sentiment_app.gateway.local_stack import ENDPOINT_URL_ENV
 from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.observability import new_request_id
 from sentiment_app.serving import app as container_app
 from sentiment_app.serving.app import create_app
 from tests.support import NEGATIVE, POSITIVE
@@ -182,3 +183,9 @@ def test_a_model_that_cannot_load_never_passes_ping(tmp_path: Path) -> None:
         ping = httpx.get(f"{url}/ping")
         assert ping.status_code == 503 and ping.json()["status"] == "Failed"
     assert len(failures) == 1
+
+
+def test_request_ids_are_distinct_version_4_uuids() -> None:
+    ids = [new_request_id() for _ in range(10_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids[:100])

@@ -37,7 +37,8 @@ MAX_LOGGED_PATH = 256
 
 def new_request_id() -> str:
     """A random (version 4) UUID. ``uuid.uuid4()`` asks the kernel for 16 bytes on every call, a
-    system call that cost a tenth of the endpoint's time per request here; an id need not be secret.
+    system call that took a tenth of an endpoint worker's profile samples under load here; a request
+    id need not be secret.
     The ``random`` module's own generator is seeded from the kernel at start and again after a fork."""
     return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
