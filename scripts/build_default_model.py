@@ -49,7 +49,7 @@ SEED_FEATURES = ("HTML stripped, lower-cased, non-alphanumerics removed, NLTK En
 SEED_TRAINING = "{epochs} epochs, batch {batch_size}, Adam (lr {lr}), BCE loss, seed {seed}; CPU"
 SEED_LIMITS = ' Stopword removal drops "not" and "no", so negation is largely invisible to it.'
 TEXT_FEATURES = ('HTML stripped, lower-cased words and numbers as written (no stopword removal, no stemming), '
-                 '"n\'t" split off, "!" and "?" kept')
+                 '"n\'t" split off, every punctuation mark a token of its own')
 TEXT_TRAINING = ("fitted on {fit_rows:,} reviews; {validation_rows:,} ({share:.0%}, stratified, seed {seed}) held out "
                  "for early stopping and the ensemble weight; the test set took no part; CPU, {seconds:.0f} s")
 

@@ -3,9 +3,9 @@
 The NBSVM's features. Each distinct word is hashed once (64-bit murmurhash3, remembered in a
 bounded cache); the hash of every n-gram is then mixed from its words' hashes with numpy, for a
 whole batch of reviews at once, so the Python work per review is one regex and one dict lookup
-per token. About 3x faster than scikit-learn's ``HashingVectorizer``, which joins every n-gram
-into a string and hashes it. A bucket counts once per review (binary features), however often
-its n-grams occur.
+per token. scikit-learn's ``HashingVectorizer`` joins every n-gram into a string and hashes that:
+the NBSVM's one-review latency in bench/models.py fell from 0.51 ms with it to 0.20 ms with this.
+A bucket counts once per review (binary features), however often its n-grams occur.
 """
 
 from __future__ import annotations
