@@ -1,6 +1,6 @@
 """Benchmark: every model family on the official split, next to two reference baselines.
 
-    python bench/models.py --data ../shared/data [--models nbsvm,bilstm,ensemble,lstm-seed]
+    python bench/models.py --data ../shared/data [--models nbsvm,bilstm,region-cnn,ensemble,lstm-seed]
                            [--quick] [--out bench-models]
 
 Each model is trained through the project's SageMaker entry point (``python -m
@@ -49,7 +49,8 @@ from sentiment_app.store.local import LocalStore
 SEED = 1
 LATENCY_REVIEWS = 200
 BASELINE = "tfidf-lr (baseline)"
-QUICK = {"lstm-seed": ["--epochs", "2"], "bilstm": ["--epochs", "2"], "ensemble": ["--bilstm_epochs", "2"]}
+QUICK = {"lstm-seed": ["--epochs", "2"], "bilstm": ["--epochs", "2"], "region-cnn": ["--epochs", "2"],
+         "ensemble": ["--cnn_epochs", "2"]}
 
 
 def load(data: Path, per_split: int | None) -> dict[str, Reviews]:
@@ -93,12 +94,12 @@ def split_members(ensemble_dir: Path, work: Path) -> dict[str, tuple[Path, float
     model = SentimentModel.load(ensemble_dir)
     config = json.loads((ensemble_dir / "config.json").read_text())
     out = {}
-    for name, member in model.text_model.members.items():
-        saved = member.save()
+    for key, member in model.text_model.members.items():
+        name, saved = type(member).name, member.save()  # the member's model name, e.g. "region-cnn" for "cnn"
         target = work / "models" / f"{name}-member"
-        save_model_dir(target, saved.tensors, {"model": name, "hyperparameters": member_hyper(config["hyperparameters"], name),
+        save_model_dir(target, saved.tensors, {"model": name, "hyperparameters": member_hyper(config["hyperparameters"], key),
                                                "state": saved.state}, saved.vocab, saved.metrics, "ensemble member")
-        out[name] = (target, model.metrics[name]["seconds"])
+        out[name] = (target, model.metrics[key]["seconds"])
     return out
 
 
@@ -170,7 +171,7 @@ def markdown(rows: list[dict], original: dict | None, header: str, per_split: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="IMDB data (e.g. ../shared/data)")
-    parser.add_argument("--models", default="nbsvm,bilstm,ensemble,lstm-seed",
+    parser.add_argument("--models", default="nbsvm,bilstm,region-cnn,ensemble,lstm-seed",
                         help="comma-separated model names (lstm-seed is also the reference baseline)")
     parser.add_argument("--quick", action="store_true", help="1,000 reviews per split and 1-2 epochs: a smoke check")
     parser.add_argument("--threads", type=int, default=1,

@@ -1,8 +1,10 @@
-"""NBSVM and the BiLSTM combined: a weighted average of their logits.
+"""NBSVM and the region CNN combined: a weighted average of their logits.
 
 Both members are fitted on the same training part; the weight is the one (on a grid of 0.05
 steps) with the best accuracy on the validation part, so the test set never takes part. The
-members are saved inside the one artifact: tensors and vocabulary under ``nbsvm.``/``bilstm.``.
+members are saved inside the one artifact: tensors and vocabulary under ``nbsvm.``/``cnn.``.
+The CNN rather than the BiLSTM: it is as accurate as NBSVM on validation and reads word order,
+where the BiLSTM, 3 points weaker, barely moved the average.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from sentiment_app.data.dataset import Reviews
-from sentiment_app.models import bilstm, nbsvm
+from sentiment_app.models import nbsvm, region_cnn
 from sentiment_app.models.text_model import Saved, accuracy
 
-MEMBERS = {"nbsvm": (nbsvm.NBSVM, nbsvm.HYPERPARAMETERS), "bilstm": (bilstm.BiLSTM, bilstm.HYPERPARAMETERS)}
+MEMBERS = {"nbsvm": (nbsvm.NBSVM, nbsvm.HYPERPARAMETERS), "cnn": (region_cnn.RegionCNN, region_cnn.HYPERPARAMETERS)}
 HYPERPARAMETERS = {f"{member}_{key}": value for member, (_, hp) in MEMBERS.items() for key, value in hp.items()}
 WEIGHTS = np.round(np.linspace(0, 1, 21), 2)
 
@@ -25,9 +27,9 @@ def member_hyper(hyper: dict[str, Any], member: str) -> dict[str, Any]:
     return {key.removeprefix(f"{member}_"): value for key, value in hyper.items() if key.startswith(f"{member}_")}
 
 
-def choose_weight(labels: np.ndarray, linear: np.ndarray, recurrent: np.ndarray) -> tuple[float, float]:
+def choose_weight(labels: np.ndarray, linear: np.ndarray, neural: np.ndarray) -> tuple[float, float]:
     """The NBSVM (``linear``) weight with the best accuracy on ``labels`` (ties: the one nearest 0.5)."""
-    scored = [(accuracy(labels, w * linear + (1 - w) * recurrent), -abs(w - 0.5), float(w)) for w in WEIGHTS]
+    scored = [(accuracy(labels, w * linear + (1 - w) * neural), -abs(w - 0.5), float(w)) for w in WEIGHTS]
     acc, _, weight = max(scored)
     return weight, acc
 
@@ -68,5 +70,5 @@ class Ensemble:
         return Saved(tensors, vocab, {"weight_nbsvm": self.weight}, self.metrics)
 
     def logits(self, texts: list[str]) -> np.ndarray:
-        linear, recurrent = (m.logits(texts) for m in self.members.values())
-        return self.weight * linear + (1 - self.weight) * recurrent
+        linear, neural = (m.logits(texts) for m in self.members.values())
+        return self.weight * linear + (1 - self.weight) * neural

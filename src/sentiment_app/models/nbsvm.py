@@ -33,6 +33,8 @@ def log_count_ratio(x: sparse.csr_matrix, labels: np.ndarray, alpha: float) -> n
 
 
 class NBSVM:
+    name = "nbsvm"
+
     def __init__(self, hyper: dict[str, Any], weight: np.ndarray, bias: float, metrics: dict | None = None) -> None:
         self.hyper = hyper
         self.hasher = NgramHasher(hyper["ngram_max"], hyper["hash_bits"])

@@ -13,7 +13,7 @@ from typing import Any
 from torch import nn
 
 from sentiment_app.errors import SentimentAppError
-from sentiment_app.models import bilstm, ensemble, nbsvm
+from sentiment_app.models import bilstm, ensemble, nbsvm, region_cnn
 from sentiment_app.models.lstm import LSTMClassifier
 
 ROWS, TEXT = "rows", "text"
@@ -52,11 +52,17 @@ MODELS: dict[str, ModelSpec] = {
         hyperparameters=bilstm.HYPERPARAMETERS,
         description="Bidirectional LSTM over the real tokens, mean+max pooling, early stopping on validation.",
     ),
+    "region-cnn": ModelSpec(
+        name="region-cnn",
+        factory=region_cnn.RegionCNN,
+        hyperparameters=region_cnn.HYPERPARAMETERS,
+        description="Region CNN: one-hot 3-word regions (a table per position), max+mean pooling, early stopping.",
+    ),
     "ensemble": ModelSpec(
         name="ensemble",
         factory=ensemble.Ensemble,
         hyperparameters=ensemble.HYPERPARAMETERS,
-        description="Weighted average of NBSVM and BiLSTM logits, the weight chosen on the validation split.",
+        description="Weighted average of NBSVM and region-CNN logits, the weight chosen on the validation split.",
     ),
 }
 SEED_MODEL = "lstm-seed"  # the original recipe: what training runs when no model is named

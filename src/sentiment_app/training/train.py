@@ -5,7 +5,7 @@ Contract: hyperparameters arrive as command-line arguments; data from ``SM_CHANN
 ``SM_CHANNEL_VALIDATION`` used only to report accuracy per epoch; artifacts go to
 ``SM_MODEL_DIR``; a checkpoint is written to ``<SAGEMAKER_BASE_DIR or /opt/ml>/checkpoints`` after
 every epoch and picked up on restart. Every default works without those variables.
-``--model`` picks the family: the text models (``--model nbsvm|bilstm|ensemble``) read a
+``--model`` picks the family: the text models (``--model nbsvm|bilstm|region-cnn|ensemble``) read a
 ``label,text`` channel instead and are trained by :mod:`sentiment_app.training.fit_text`.
 """
 
