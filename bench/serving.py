@@ -7,14 +7,16 @@ Rows: (1) the whole chain as the web page uses it (``sentiment-app serve``: gate
 handler, boto3, endpoint, model), (2) that endpoint alone (``POST /invocations``: our model server,
 with dynamic batching), (3) and (4) our handler and bench/original_handler.py, each behind the same
 tiny per-request bench server (this file, run with ``--serve``: no batching), so those two rows
-differ only in the handler: both load the ``lstm-seed`` weights (``--seed-model``, the original recipe
-the original handler can read), while (1) and (2) serve ``--model`` (the default model). Columns: p50/p99 of ``--requests`` sequential one-review requests on
-one persistent connection (after warm-up), requests per second with ``--concurrency`` clients for
-``--seconds``, errors (non-200 answers and failed requests in both phases), req/s against (4).
-Then the targets of issue 5 for (2) against (4), and (with one endpoint worker) the endpoint's
-batch sizes (from its ``/metrics``) during its concurrent phase. Every server is a subprocess on a free loopback port,
+differ only in the handler: both load the ``lstm-seed`` weights (``--seed-model``, the original
+recipe the original handler can read), while (1) and (2) serve ``--model`` (the default model).
+Columns: p50/p99 of ``--requests`` sequential one-review requests on one persistent connection
+(after warm-up), requests per second with ``--concurrency`` clients for ``--seconds``, errors
+(non-200 answers and failed requests in both phases), req/s against (4). Then the targets of issue 5
+for (2) against (4), and (with one endpoint worker) the endpoint's batch sizes (from its
+``/metrics``) during its concurrent phase. Every server is a subprocess on a free loopback port,
 stopped when its rows are done. The endpoint's batching settings come from the environment
-(``SENTIMENT_APP_MAX_BATCH_SIZE``, ``SENTIMENT_APP_MAX_BATCH_WAIT_MS``, ``SENTIMENT_APP_TORCH_THREADS``).
+(``SENTIMENT_APP_MAX_BATCH_SIZE``, ``SENTIMENT_APP_MAX_BATCH_WAIT_MS``,
+``SENTIMENT_APP_TORCH_THREADS``).
 """
 
 from __future__ import annotations

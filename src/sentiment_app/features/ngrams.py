@@ -16,6 +16,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils import murmurhash3_32
 
+from sentiment_app.features.text import remember
 from sentiment_app.features.tokens import tokenize
 
 MAX_CACHED_WORDS = 500_000  # IMDB's training reviews hold about 100,000 distinct tokens
@@ -46,10 +47,7 @@ class NgramHasher:
         self._cache: dict[str, int] = {}
 
     def _word(self, word: str) -> int:
-        if len(self._cache) >= MAX_CACHED_WORDS:  # a server fed made-up words must not grow without bound
-            self._cache.clear()
-        h = self._cache[word] = word_hash(word)
-        return h
+        return remember(self._cache, word, word_hash(word), MAX_CACHED_WORDS)
 
     def pairs(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Review indices and buckets (int64, sorted by review, then bucket, no repeats)."""

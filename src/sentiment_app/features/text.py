@@ -12,9 +12,11 @@ import html
 import re
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 _TAG = re.compile(r"<[^>]*>")
 _NON_ALNUM = re.compile(r"[^a-z0-9]")
+V = TypeVar("V")
 MAX_CACHED_WORDS = 200_000  # IMDB's training reviews hold about 75,000 distinct words
 
 
@@ -23,6 +25,15 @@ def stopwords() -> frozenset[str]:
     """NLTK's English stopword list, read from the copy shipped inside this package."""
     text = resources.files("sentiment_app").joinpath("resources/stopwords_en.txt").read_text("utf-8")
     return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def remember(cache: dict[str, V], word: str, value: V, limit: int) -> V:
+    """Store ``value`` for ``word``, first emptying ``cache`` if it holds ``limit`` words: a per-word
+    cache of a server fed made-up words must not grow without bound."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[word] = value
+    return value
 
 
 def strip_html(review: str) -> str:
@@ -49,11 +60,7 @@ class Tokenizer:
         self._cache: dict[str, str] = {}
 
     def _lookup(self, word: str) -> str:
-        stem = "" if word in self._stops else self._stem(word)
-        if len(self._cache) >= MAX_CACHED_WORDS:
-            self._cache.clear()
-        self._cache[word] = stem
-        return stem
+        return remember(self._cache, word, "" if word in self._stops else self._stem(word), MAX_CACHED_WORDS)
 
     def __call__(self, review: str, limit: int | None = None) -> list[str]:
         """The stems of ``review``; with ``limit``, only the first ``limit`` (a model reading 500 words

@@ -57,6 +57,6 @@ class RegionCNN(TokenNetModel):
 
     @classmethod
     def optimizers(cls, net: nn.Module, hyper: dict[str, Any]) -> list[torch.optim.Optimizer]:
-        tables = [p for name, p in net.named_parameters() if name.startswith("tables.")]
-        rest = [p for name, p in net.named_parameters() if not name.startswith("tables.")]
-        return [torch.optim.SparseAdam(tables, lr=hyper["lr"]), torch.optim.Adam(rest, lr=hyper["lr"])]
+        assert isinstance(net, RegionNet)
+        return [torch.optim.SparseAdam(net.tables.parameters(), lr=hyper["lr"]),
+                torch.optim.Adam([net.bias, *net.dense.parameters()], lr=hyper["lr"])]

@@ -32,9 +32,7 @@ DEFAULT_MAX_WAIT_MS = 0.0
 
 Predict = Callable[[list[str]], np.ndarray]
 BatchObserver = Callable[[int], None]
-
-
-Outcome = np.ndarray | BaseException
+Outcome = np.ndarray | BaseException  # what a job ends with: its probabilities or the model's error
 
 
 @dataclass(eq=False)
