@@ -22,6 +22,9 @@ from starlette.applications import Starlette
 
 from tests.support import NEGATIVE, POSITIVE
 from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.inference.handler import model_fn
+from sentiment_app.inference.model import SentimentModel
+from sentiment_app.serving import app as app_module
 from sentiment_app.serving.app import create_app
 from sentiment_app.serving.lifecycle import free_port, pings
 
@@ -133,8 +136,23 @@ def test_sixteen_concurrent_requests_all_succeed(url: str) -> None:
     assert [r.text for r in replies] == ["1.0", "0.0"] * 8
 
 
-def test_slow_prediction_is_answered_504() -> None:
-    with running(create_app(bundled_model_dir(), timeout_s=1e-6)) as base:
+class SlowModel:
+    """The bundled model, slowed past the endpoint's timeout (a tiny timeout alone races a fast model)."""
+
+    def __init__(self, model: SentimentModel, delay_s: float) -> None:
+        self.model, self.delay_s = model, delay_s
+
+    def __getattr__(self, name: str):
+        return getattr(self.model, name)
+
+    def predict_proba(self, texts: list[str]):
+        time.sleep(self.delay_s)
+        return self.model.predict_proba(texts)
+
+
+def test_slow_prediction_is_answered_504(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app_module, "model_fn", lambda model_dir: SlowModel(model_fn(model_dir), 0.5))
+    with running(create_app(bundled_model_dir(), timeout_s=0.1)) as base:
         reply = invoke(base, POSITIVE, "text/plain")
         assert reply.status_code == 504
         assert "did not answer" in reply.json()["error"]
