@@ -91,8 +91,8 @@ def report(result: Result, clients: int) -> None:
     done = len(tally.latencies_s)
     p50, p99, worst = (float(np.percentile(tally.latencies_s, q)) * 1000 for q in (50, 99, 100))
     growth = (result.rss_end - result.rss_start) / MB
-    print(f"\n| clients | seconds | requests | req/s | errors | error rate | p50 ms | p99 ms | max ms "
-          f"| RSS start MB | RSS end MB | growth MB |")
+    print("\n| clients | seconds | requests | req/s | errors | error rate | p50 ms | p99 ms | max ms "
+          "| RSS start MB | RSS end MB | growth MB |")
     print("|" + "---|" * 12)
     print(f"| {clients} | {result.elapsed_s:.1f} | {done} | {done / result.elapsed_s:.1f} | {tally.errors} "
           f"| {tally.errors / max(done, 1):.2%} | {p50:.1f} | {p99:.1f} | {worst:.1f} "

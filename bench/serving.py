@@ -12,8 +12,8 @@ recipe the original handler can read), while (1) and (2) serve ``--model`` (the 
 Columns: p50/p99 of ``--requests`` sequential one-review requests on one persistent connection
 (after warm-up), requests per second with ``--concurrency`` clients for ``--seconds``, errors
 (non-200 answers and failed requests in both phases), req/s against (4). Then the targets of issue 5
-for (2) against (4), and (with one endpoint worker) the endpoint's batch sizes (from its
-``/metrics``) during its concurrent phase. Every server is a subprocess on a free loopback port,
+for (2) against (4), and the endpoint's batch sizes (from its ``/metrics``, summed over its
+workers) during its concurrent phase. Every server is a subprocess on a free loopback port,
 stopped when its rows are done. The endpoint's batching settings come from the environment
 (``SENTIMENT_APP_MAX_BATCH_SIZE``, ``SENTIMENT_APP_MAX_BATCH_WAIT_MS``,
 ``SENTIMENT_APP_TORCH_THREADS``).
@@ -298,7 +298,7 @@ def running(command: list[str], ready_url: str, log: Path) -> Iterator[None]:
 def stack_rows(model: Path, bodies: list[bytes], args: argparse.Namespace, work: Path) -> list[Row]:
     """Rows (1) and (2) from one ``sentiment-app serve``: its gateway, then its endpoint directly, with
     ``--endpoint-workers`` worker processes (SageMaker's default: one per CPU). Batch sizes come from
-    the endpoint's ``/metrics``, which are per worker: they are read only with one worker."""
+    the endpoint's ``/metrics``, which sum all workers."""
     port, endpoint_port = free_port(HOST), free_port(HOST)
     gateway, endpoint = f"http://{HOST}:{port}", f"http://{HOST}:{endpoint_port}"
     command = [sys.executable, "-m", "sentiment_app", "serve", "--home", str(work / "home"), "--model", str(model),
@@ -306,7 +306,7 @@ def stack_rows(model: Path, bodies: list[bytes], args: argparse.Namespace, work:
     with running(command, f"{gateway}/config.js", work / "stack.log"):
         return [measure("(1) whole chain: POST /api/sentiment", f"{gateway}/api/sentiment", bodies, args),
                 measure("(2) endpoint alone: POST /invocations", f"{endpoint}/invocations", bodies, args,
-                        f"{endpoint}/metrics" if args.endpoint_workers == 1 else None)]
+                        f"{endpoint}/metrics")]
 
 
 def handler_row(title: str, module: str, model: Path, bodies: list[bytes], args: argparse.Namespace, work: Path) -> Row:

@@ -191,7 +191,7 @@ def test_batch_transform_reads_and_writes_s3(bucket, s3, tmp_path) -> None:
     result = CliRunner().invoke(main, ["batch-transform", f"s3://{bucket}/in/test.csv", "--output", f"s3://{bucket}/out/",
                                        "--home", home])
     assert result.exit_code == 0, result.output
-    assert f"3 lines, 1 errors" in result.output and f"s3://{bucket}/out/test.csv.out" in result.output
+    assert "3 lines, 1 errors" in result.output and f"s3://{bucket}/out/test.csv.out" in result.output
     lines = S3Store(f"s3://{bucket}/out").read_bytes("test.csv.out").decode().splitlines()
     records = [json.loads(line) for line in lines]
     assert [r.get("label") for r in records] == ["positive", None, "negative"]

@@ -18,6 +18,7 @@ import httpx
 import pytest
 import uvicorn
 from botocore.exceptions import ClientError
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 
 from tests.support import NEGATIVE, POSITIVE
@@ -193,7 +194,8 @@ def test_boto3_container_error_is_a_model_error(runtime) -> None:
 
 
 def test_server_module_with_sagemaker_environment_and_two_workers() -> None:
-    """The stable subprocess interface: env-var defaults, uvicorn factory mode, clean SIGTERM."""
+    """The stable subprocess interface: env-var defaults, uvicorn factory mode, clean SIGTERM, and
+    ``/metrics`` that sums the workers' counts."""
     port = free_port("127.0.0.1")
     env = {**os.environ, "SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": "2",
            "SAGEMAKER_MAX_PAYLOAD_IN_MB": "0.001"}
@@ -209,6 +211,15 @@ def test_server_module_with_sagemaker_environment_and_two_workers() -> None:
             replies = list(pool.map(lambda _: invoke(base, POSITIVE, "text/plain", "text/plain"), range(8)))
         assert [r.text for r in replies] == ["1.0"] * 8
         assert invoke(base, "a" * 2000, "text/plain").status_code == 413  # 0.001 MB from the environment
+        for _ in range(4):  # each scrape a new connection, whichever worker takes it: both workers' counts
+            scraped = {(s.name, frozenset(s.labels.items())): s.value
+                       for family in text_string_to_metric_families(httpx.get(f"{base}/metrics").text)
+                       for s in family.samples}
+            route = {"route": "/invocations", "method": "POST"}
+            assert scraped[("http_requests_total", frozenset({**route, "status": "200"}.items()))] == 8
+            assert scraped[("http_requests_total", frozenset({**route, "status": "413"}.items()))] == 1
+            assert scraped[("model_batch_size_sum", frozenset())] == 8
+            assert scraped[("http_requests_in_flight", frozenset())] == 1  # the scrape itself
     finally:
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=30)[0].decode()

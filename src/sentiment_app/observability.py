@@ -4,7 +4,9 @@
 request an id (an incoming ``x-amzn-RequestId`` or ``x-request-id`` is kept, else a new UUID; the
 answer carries it back in both headers), times, logs and counts it, and a ``GET /metrics`` route in
 the Prometheus text format. Every app gets its own ``CollectorRegistry``, so two apps in one process
-(``serve``, tests) never share or clash over counters. A log line holds the method, path (no query
+(``serve``, tests) never share or clash over counters. A server with several worker processes sets
+``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess mode): each worker then writes its
+values to files there and any worker's ``/metrics`` answers for all of them, summed. A log line holds the method, path (no query
 string), status and latency, never a body or a header: API keys travel in ``x-api-key``.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import re
 import time
@@ -20,6 +23,7 @@ from datetime import datetime, timezone
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
@@ -33,6 +37,7 @@ _USABLE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # a caller's id is echoed in
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 MAX_LOGGED_PATH = 256
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client reads it when first imported
 
 
 def new_request_id() -> str:
@@ -56,7 +61,7 @@ class Metrics:
         self.latency = Histogram("http_request_duration_seconds", "Time from request to the end of the answer.",
                                  labels, buckets=LATENCY_BUCKETS, registry=self.registry)
         self.in_flight = Gauge("http_requests_in_flight", "Requests being answered now (a scrape counts itself).",
-                               registry=self.registry)
+                               registry=self.registry, multiprocess_mode="livesum")
         self.batch_sizes = Histogram("model_batch_size", "Reviews per model forward pass (the endpoint's only).",
                                      buckets=BATCH_BUCKETS, registry=self.registry)
 
@@ -70,8 +75,17 @@ class Metrics:
         if status >= 400:
             self.errors.labels(route, method, "client" if status < 500 else "server").inc()
 
+    def scraped(self) -> CollectorRegistry:
+        """This app's registry; in multiprocess mode, one that reads every worker's files instead."""
+        folder = os.environ.get(MULTIPROCESS_DIR_ENV)
+        if not folder:
+            return self.registry
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, folder)
+        return registry
+
     async def endpoint(self, request: Request) -> Response:
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+        return Response(generate_latest(self.scraped()), media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
 def route_label(routes: list[BaseRoute], scope: Scope) -> str:

@@ -25,7 +25,7 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
-from sentiment_app.observability import log_requests_as_json_lines
+from sentiment_app.observability import MULTIPROCESS_DIR_ENV, log_requests_as_json_lines
 from sentiment_app.serving import IDLE_SHUTDOWN_LINE, MAX_INVOKE_BYTES
 from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS
 
@@ -139,6 +139,10 @@ def run_server(
         signal.signal(sig, _exit_cleanly)
     config = uvicorn.Config("sentiment_app.serving.server:build_app", factory=True, host=host, port=port, workers=workers,
                             access_log=access_log)
+    # Several workers share their metrics through files (set before any worker imports prometheus_client).
+    metrics_dir = tempfile.mkdtemp(prefix="sentiment-app-metrics-") if workers > 1 and MULTIPROCESS_DIR_ENV not in os.environ else None
+    if metrics_dir:
+        os.environ[MULTIPROCESS_DIR_ENV] = metrics_dir
     try:
         if workers > 1:
             supervisor = Multiprocess(config, sockets=[config.bind_socket()])
@@ -155,6 +159,9 @@ def run_server(
     finally:
         if idle:
             idle.close()
+        if metrics_dir:
+            del os.environ[MULTIPROCESS_DIR_ENV]
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @click.command(context_settings={"show_default": True})
