@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from sentiment_app.cli import main
-from sentiment_app.gateway.access import AccessControl
+from sentiment_app.gateway.access import QUOTA_EXCEEDED, USAGE_FLUSH_S, AccessControl
 from sentiment_app.gateway.apikeys import ApiKeyStore
 from sentiment_app.errors import SentimentAppError
 from tests.support import POSITIVE, ServedApp, served_app
@@ -274,3 +274,24 @@ def test_unreadable_store_admits_nobody(tmp_path: Path) -> None:
     assert access.check(key).status == 403
     with pytest.raises(SentimentAppError, match="cannot be read"):
         store.load()
+
+
+def test_gateways_sharing_a_home_add_up_usage_and_share_the_quota(tmp_path: Path) -> None:
+    """Two gateways on one home (two access controls over one key folder, as two processes have):
+    ``usage.json`` holds the sum of both, and each sees the other's counts after its next flush."""
+    folder = tmp_path / "apikeys"  # where `apikey list --home tmp_path` reads
+    key = ApiKeyStore(folder).create("shared", quota=5)
+    clock_a, clock_b = FakeClock(), FakeClock()
+    a, b = AccessControl(ApiKeyStore(folder), clock_a), AccessControl(ApiKeyStore(folder), clock_b)
+    assert [a.check(key) for _ in range(3)] + [b.check(key)] == [None] * 4
+    a.flush()
+    b.flush()
+    listed = usage(tmp_path)["shared"]
+    assert (listed["requests_today"], listed["requests_total"]) == (4, 4)
+    clock_b.now += USAGE_FLUSH_S  # b's next request reads a's counts first
+    assert b.check(key) is None and b.check(key) == QUOTA_EXCEEDED  # the 5th, then the quota
+    b.flush()
+    clock_a.now += USAGE_FLUSH_S
+    assert a.check(key) == QUOTA_EXCEEDED
+    a.flush()  # nothing new to add: the counts stay as they are
+    assert usage(tmp_path)["shared"]["requests_total"] == 5

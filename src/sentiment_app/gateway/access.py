@@ -1,7 +1,9 @@
 """API key checks, per-key throttling and daily quotas, as an API Gateway usage plan applies them.
 
-All in-process: one gateway process owns the counters (and persists the daily counts, so a restart
-does not reset a quota). Order per request: unknown, missing or revoked key → 403; quota for the UTC
+Throttling is per gateway process; the daily counts are shared through the key store's
+``usage.json``: each gateway adds what it admitted at most once a second (and at shutdown) and
+reads back every gateway's counts, so a restart does not reset a quota and two gateways on one home
+share it (each may overshoot it by what the other admitted within the last second). Order per request: unknown, missing or revoked key → 403; quota for the UTC
 day used up → 429 "Limit Exceeded"; token bucket empty → 429 "Too Many Requests"; else admitted and
 counted. The bodies are API Gateway's; the 429 texts are unverified (aws-contracts.md section 8).
 """
@@ -11,12 +13,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.gateway.apikeys import ApiKey, ApiKeyStore, Usage, find_key, utc_day, utc_now
 
-USAGE_FLUSH_S = 1.0  # write usage.json at most this often (and once more at shutdown)
+USAGE_FLUSH_S = 1.0  # add to usage.json at most this often (and once more at shutdown)
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +63,8 @@ class AccessControl:
         self._signature: object = object()  # never equal to a real signature: load on first use
         self._keys: dict[str, ApiKey] = {}
         self._buckets: dict[str, TokenBucket] = {}
-        self._usage = store.load_usage()
-        self._dirty = False
+        self._usage = store.load_usage()  # every gateway's counts as last read, plus ours since
+        self._admitted: dict[tuple[str, str], tuple[int, str]] = {}  # ours not yet added to usage.json
         self._flushed = clock()
 
     def _refresh(self) -> None:
@@ -101,19 +103,20 @@ class AccessControl:
                 bucket = self._buckets[key.key_hash] = TokenBucket(key.rate, burst, burst, now)
             if not bucket.take(now):
                 return THROTTLED
-        self._usage[key.name] = replace(usage, day=day, today=usage.count_today(day) + 1,
-                                        total=usage.total + 1, last_used=utc_now())
-        self._dirty = True
+        stamp = utc_now()
+        self._usage[key.name] = usage.plus(day, 1, stamp)
+        count, _ = self._admitted.get((key.name, day), (0, stamp))
+        self._admitted[key.name, day] = (count + 1, stamp)
         return None
 
     def flush(self) -> None:
-        """Persist the usage counts if they changed (a failure is logged, never fails a request)."""
-        if not self._dirty:
-            return
+        """Add what this gateway admitted to ``usage.json`` and take every gateway's counts from it
+        (a failure is logged, never fails a request; the counts are added on a later flush). Runs
+        on the first request after each interval, so an idle gateway still sees the others' counts."""
         self._flushed = self.clock()  # also after a failure: retry on the next interval, not every request
         try:
-            self.store.save_usage(self._usage)
+            self._usage = self.store.add_usage(self._admitted) if self._admitted else self.store.load_usage()
         except OSError as exc:
             logger.error("Could not save API key usage to %s: %s", self.store.usage_path, exc)
             return
-        self._dirty = False
+        self._admitted = {}

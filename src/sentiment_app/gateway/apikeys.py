@@ -9,7 +9,8 @@ compared byte by byte (nothing for a timing attack to measure).
 Files under ``<home>/apikeys/``, each written atomically with mode 0600 in a 0700 folder:
 ``keys.json`` (written by the CLI, read by the gateway whenever it changes, so revocation needs no
 restart) and ``usage.json`` (requests per key per UTC day, written by the gateway, read by
-``apikey list``). Read-modify-write of ``keys.json`` holds an exclusive ``flock`` on ``keys.lock``.
+``apikey list``). Every read-modify-write holds an exclusive ``flock``: ``keys.lock`` for the keys,
+``usage.lock`` for the usage, to which each gateway on the home adds its own counts.
 """
 
 from __future__ import annotations
@@ -78,6 +79,11 @@ class Usage:
     def count_today(self, day: str) -> int:
         return self.today if self.day == day else 0
 
+    def plus(self, day: str, admitted: int, last_used: str) -> Usage:
+        """With ``admitted`` more requests on ``day``; a day before this record's counts in the total only."""
+        today = self.today if day < self.day else self.count_today(day) + admitted
+        return Usage(max(self.day, day), today, self.total + admitted, max(self.last_used or "", last_used))
+
 
 def _write_json(path: Path, value: Any) -> None:
     """Atomic, private: the key hashes and usage are nobody else's business."""
@@ -125,16 +131,28 @@ class ApiKeyStore:
         except (OSError, ValueError, TypeError, AttributeError):
             return {}
 
-    def save_usage(self, usage: dict[str, Usage]) -> None:
-        _write_json(self.usage_path, {name: asdict(u) for name, u in sorted(usage.items())})
-
     # -- changing -----------------------------------------------------------------------------
+    @contextmanager
+    def _lock(self, name: str) -> Iterator[None]:
+        self.folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        with open(os.open(self.folder / name, os.O_RDWR | os.O_CREAT, FILE_MODE)) as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def add_usage(self, admitted: dict[tuple[str, str], tuple[int, str]]) -> dict[str, Usage]:
+        """Add one gateway's admitted requests, ``(key name, day) → (count, last used)``, to ``usage.json``
+        and return every gateway's counts: gateways sharing a home add up instead of overwriting."""
+        with self._lock("usage.lock"):
+            usage = self.load_usage()
+            for (name, day), (count, last_used) in admitted.items():
+                usage[name] = usage.get(name, Usage()).plus(day, count, last_used)
+            _write_json(self.usage_path, {name: asdict(u) for name, u in sorted(usage.items())})
+        return usage
+
     @contextmanager
     def _locked(self) -> Iterator[dict[str, ApiKey]]:
         """The records under an exclusive lock; written back when the block succeeds."""
-        self.folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        with open(os.open(self.folder / "keys.lock", os.O_RDWR | os.O_CREAT, FILE_MODE)) as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with self._lock("keys.lock"):
             keys = self.load()
             yield keys
             records = {name: {k: v for k, v in asdict(key).items() if k != "name"} for name, key in keys.items()}
