@@ -28,6 +28,7 @@ from sentiment_app.gateway.events import LocalContext, parse_proxy_response, res
 from sentiment_app.gateway.lambda_function import cors_headers, lambda_handler
 from sentiment_app.gateway.local_stack import ENDPOINT_URL_ENV
 from sentiment_app.observability import instrument, request_id_of
+from sentiment_app.request_body import PayloadTooLarge, read_body
 from sentiment_app.serving.lifecycle import pings
 from sentiment_app.serving.openapi import gateway_document, openapi_route
 from sentiment_app.web import DEFAULT_API_URL, config_script, static_dir
@@ -45,25 +46,15 @@ def _message(request: Request, status: int, message: str, **headers: str) -> JSO
     return JSONResponse({"message": message}, status, headers=headers)
 
 
-async def _read_body(request: Request) -> bytes | None:
-    """The request body, or ``None`` once it passes the gateway's size limit."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > request.app.state.max_request_bytes:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def invoke_function(request: Request) -> Response:
     access: AccessControl | None = request.app.state.access
     if access is not None and request.method != "OPTIONS":  # a preflight never needs a key
         denial = access.check(request.headers.get("x-api-key"))
         if denial is not None:
             return _message(request, denial.status, denial.message)
-    body = await _read_body(request)
-    if body is None:
+    try:
+        body = await read_body(request, request.app.state.max_request_bytes)
+    except PayloadTooLarge:
         return _message(request, 413, "Request Too Long")
     request_id = request_id_of(request)
     headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]

@@ -30,6 +30,7 @@ from sentiment_app.inference.handler import (
 )
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.observability import instrument
+from sentiment_app.request_body import PayloadTooLarge, read_body
 from sentiment_app.serving import MAX_INVOKE_BYTES
 from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS, Batcher
 from sentiment_app.serving.openapi import endpoint_document, openapi_route
@@ -48,26 +49,6 @@ def warm_up(model: SentimentModel) -> None:
     probability = np.asarray(model.predict_proba([WARM_UP_REVIEW]))
     if probability.shape != (1,) or not np.isfinite(probability).all():
         raise RuntimeError(f"The warm-up prediction gave {probability!r}, not one probability.")
-
-
-class PayloadTooLarge(Exception):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"The request body exceeds the limit of {limit} bytes.")
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refused as soon as it is known to be too big, so a huge upload is never buffered."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():  # counted too: chunked uploads declare no length
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def container_error(status: int, message: str) -> JSONResponse:
