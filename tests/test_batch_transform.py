@@ -156,6 +156,32 @@ def test_cli_command_with_explicit_model_and_default_output(tmp_path):
     assert len(read_json_lines(tmp_path / "reviews.txt.out")) == len(REVIEWS)
 
 
+def test_cli_command_transforms_a_folder_into_an_output_folder(tmp_path):
+    inputs = tmp_path / "in"
+    (inputs / "part").mkdir(parents=True)
+    write(inputs / "a.txt", [REVIEWS[0].encode()])
+    write(inputs / "part" / "b.txt", [REVIEWS[1].encode(), b""])
+    result = CliRunner().invoke(main, ["batch-transform", str(inputs), "--output", f"{tmp_path / 'out'}/",
+                                       "--home", str(tmp_path / "home")])
+    assert result.exit_code == 0, result.output
+    assert "2 files, 1 errors" in result.output
+    outputs = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert outputs == ["a.txt.out", "part/b.txt.out"]
+    assert len(read_json_lines(tmp_path / "out" / "part" / "b.txt.out")) == 2
+    assert sorted(p.name for p in inputs.rglob("*")) == ["a.txt", "b.txt", "part"]  # nothing written beside the inputs
+
+
+def test_cli_command_transforms_a_folder_of_the_store(tmp_path):
+    store = tmp_path / "store"
+    (store / "batch" / "x").mkdir(parents=True)
+    write(store / "batch" / "x" / "reviews.txt", [REVIEWS[0].encode()])
+    result = CliRunner().invoke(main, ["batch-transform", "batch", "--store", str(store), "--output", f"{tmp_path / 'out'}/",
+                                       "--home", str(tmp_path / "home")])
+    assert result.exit_code == 0, result.output
+    assert "1 files, 0 errors" in result.output
+    assert read_json_lines(tmp_path / "out" / "x" / "reviews.txt.out")[0]["label"] == "positive"
+
+
 @pytest.mark.slow
 def test_real_reviews_raw_and_processed_forms_agree(model, tmp_path, real_data):
     test = stratified_sample(load_imdb(real_data)["test"], 300, seed=0)

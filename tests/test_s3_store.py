@@ -280,3 +280,26 @@ def test_training_job_reads_channels_from_s3_and_publishes_the_archive(bucket, r
     assert result.exit_code == 0, result.output
     assert "epoch" not in result.output
     assert S3Store(other).read_bytes(archive_key) == local_archive.read_bytes()
+
+
+def test_batch_transform_takes_a_prefix_as_a_transform_job_does(bucket, s3, tmp_path) -> None:
+    """``s3://bucket/in/`` (S3Prefix): every object under it, each to ``<path under the prefix>.out``."""
+    s3.put_object(Bucket=bucket, Key="in/a.txt", Body=f"{POSITIVE}\n".encode())
+    s3.put_object(Bucket=bucket, Key="in/part/b.txt", Body=f"{NEGATIVE}\n\n".encode())
+    s3.put_object(Bucket=bucket, Key="other/c.txt", Body=f"{POSITIVE}\n".encode())
+    home = str(tmp_path / "home")
+    result = CliRunner().invoke(main, ["batch-transform", f"s3://{bucket}/in/", "--output", f"s3://{bucket}/out/",
+                                       "--home", home])
+    assert result.exit_code == 0, result.output
+    assert "2 files, 1 errors" in result.output
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="out/")["Contents"]
+    assert sorted(item["Key"] for item in listed) == ["out/a.txt.out", "out/part/b.txt.out"]
+    read = lambda key: [json.loads(line) for line in s3.get_object(Bucket=bucket, Key=key)["Body"].read().splitlines()]  # noqa: E731
+    assert read("out/a.txt.out")[0]["label"] == "positive"
+    assert [r.get("label") for r in read("out/part/b.txt.out")] == ["negative", None]
+
+    no_output = CliRunner().invoke(main, ["batch-transform", f"s3://{bucket}/in/", "--home", home])
+    assert no_output.exit_code == 2 and "needs --output FOLDER/" in no_output.output
+    empty = CliRunner().invoke(main, ["batch-transform", f"s3://{bucket}/none/", "--output", str(tmp_path) + "/",
+                                      "--home", home])
+    assert empty.exit_code == 1 and "holds no files" in empty.output

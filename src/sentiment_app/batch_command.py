@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from sentiment_app.cli_options import with_settings, with_store
+from sentiment_app.errors import ArtifactError
 from sentiment_app.inference.batch_transform import transform_file
 from sentiment_app.inference.handler import JSON, TEXT
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.model_dirs import resolve_model_dir
 from sentiment_app.settings import Settings
-from sentiment_app.store.objects import local_input, local_output, output_uri, resolve_input
+from sentiment_app.store.objects import input_prefix, is_folder, local_input, local_output, output_uri, resolve_input
 
 
 def count_lines(path: Path) -> int:
@@ -28,7 +29,8 @@ def count_lines(path: Path) -> int:
 @click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False),
               help="Model directory [default: newest trained model, else the bundled one].")
 @click.option("--output", metavar="FILE|FOLDER/|S3URI",
-              help="Target; a folder or a URI ending in / gets <input name>.out [default: <input>.out].")
+              help="Target; a folder or a URI ending in / gets <input name>.out [default: <input>.out]; "
+                   "needed, as a folder, for a folder or prefix INPUT.")
 @click.option("--accept", type=click.Choice([JSON, TEXT]), default=JSON, show_default=True,
               help="JSON Lines with label and probability, or bare 1.0/0.0.")
 @with_settings
@@ -39,15 +41,36 @@ def batch_transform(source: str | None, input_option: str | None, model_dir: str
 
     INPUT holds raw reviews one per line, or processed CSV rows (label,length,review[pad]): a local
     file, an s3://bucket/key URI, or a key in the store (e.g. sagemaker/sentiment_rnn/<id>/test.csv).
+    A local folder, an s3://bucket/prefix/ or a folder of the store transforms every file under it
+    into --output, each as <its path under the prefix>.out.
     """
     if (source is None) == (input_option is None):
         raise click.UsageError("give the input once: as INPUT or as --input")
-    input_uri = resolve_input(source or input_option, settings.store)
-    target = output_uri(input_uri, output)
+    name = source or input_option
+    prefix = input_prefix(name, settings.store)
+    if prefix is None:
+        input_uri = resolve_input(name, settings.store)
+        model = SentimentModel.load(resolve_model_dir(settings, model_dir))
+        transform_one(model, input_uri, output_uri(input_uri, output), accept)
+        return
+    folder, keys = prefix
+    if output is None or not is_folder(output):
+        raise click.UsageError("a folder or prefix INPUT needs --output FOLDER/ (or s3://bucket/prefix/) for its outputs")
+    if not keys:
+        raise ArtifactError(f"{folder.uri} holds no files to transform")
+    target = output if output.endswith("/") else output + "/"
     model = SentimentModel.load(resolve_model_dir(settings, model_dir))
+    started, errors = time.perf_counter(), 0
+    for key in keys:  # each key keeps its path under the prefix, as a transform job names its outputs
+        errors += transform_one(model, folder.url(key), f"{target}{key}.out", accept)
+    click.echo(f"{len(keys)} files, {errors} errors, {time.perf_counter() - started:.1f} s -> {target}")
+
+
+def transform_one(model: SentimentModel, input_uri: str, target: str, accept: str) -> int:
+    """Transform one file or object into ``target``; report it and return its error count."""
     started = time.perf_counter()
     with local_input(input_uri) as input_path, local_output(target) as output_path:
         errors = transform_file(model, input_path, output_path, accept=accept)
         lines = count_lines(output_path)
-    seconds = time.perf_counter() - started
-    click.echo(f"{lines} lines, {errors} errors, {seconds:.1f} s -> {target}")
+    click.echo(f"{lines} lines, {errors} errors, {time.perf_counter() - started:.1f} s -> {target}")
+    return errors

@@ -1,7 +1,8 @@
-"""Single objects named by URI, for commands that read one file and write another.
+"""Objects named by URI, for commands that read files and write others.
 
 A name is an ``s3://bucket/key`` URI, a local path (or ``file://`` URI), or else a key in the
-artifact store. Work always happens on a local file: S3 inputs are downloaded (checksum-verified)
+artifact store; a prefix (``s3://bucket/dir/``), a local folder or a folder of the store names every
+object under it, as a transform job's ``S3Prefix`` does. Work always happens on a local file: S3 inputs are downloaded (checksum-verified)
 into a temporary folder first, and S3 outputs are uploaded only after the block succeeds, so a
 failed run leaves no partial object behind, as a SageMaker job uploads only finished outputs.
 """
@@ -44,6 +45,28 @@ def resolve_input(name: str, store_uri: str) -> str:
     return store.url(name)
 
 
+def input_prefix(name: str, store_uri: str) -> tuple[ArtifactStore, list[str]] | None:
+    """The store rooted at the prefix or folder ``name`` and the keys under it (sorted, possibly
+    none); ``None`` when ``name`` is a single object or file."""
+    if is_s3(name):
+        if not name.endswith("/"):
+            return None
+        folder = open_store(name.rstrip("/"))
+    elif _local_path(name).is_dir():
+        folder = open_store(str(_local_path(name)))
+    else:
+        store, key = open_store(store_uri), name.strip("/")
+        if name.startswith(("/", "./", "../", "file://")) or not key or store.exists(key) or not store.list(key):
+            return None
+        folder = open_store(store.url(key))
+    return folder, folder.list()
+
+
+def is_folder(output: str) -> bool:
+    """Whether ``output`` names a folder or prefix (ends with ``/``, or is a local folder)."""
+    return output.endswith("/") or (not is_s3(output) and _local_path(output).is_dir())
+
+
 def output_uri(input_uri: str, output: str | None) -> str:
     """SageMaker's naming, ``<input name>.out``: next to the input by default, inside ``output`` when
     that ends with ``/`` or is a local folder; any other ``output`` is the exact target."""
@@ -52,7 +75,7 @@ def output_uri(input_uri: str, output: str | None) -> str:
     name = input_uri.rstrip("/").rpartition("/")[2] + ".out"
     if output.endswith("/"):
         return output + name
-    if not is_s3(output) and _local_path(output).is_dir():
+    if is_folder(output):
         return str(_local_path(output) / name)
     return output
 
