@@ -303,3 +303,26 @@ def test_batch_transform_takes_a_prefix_as_a_transform_job_does(bucket, s3, tmp_
     empty = CliRunner().invoke(main, ["batch-transform", f"s3://{bucket}/none/", "--output", str(tmp_path) + "/",
                                       "--home", home])
     assert empty.exit_code == 1 and "holds no files" in empty.output
+
+
+def test_model_may_be_an_s3_model_tar_gz(bucket, tmp_path) -> None:
+    """``--model s3://.../model.tar.gz`` (a SageMaker ModelDataUrl): fetched, verified, unpacked once."""
+    from sentiment_app.artifacts import pack_model_archive
+    from sentiment_app.model_dirs import bundled_model_dir
+
+    archive = pack_model_archive(bundled_model_dir(), tmp_path / "model.tar.gz")
+    S3Store(f"s3://{bucket}/models").put_file("model.tar.gz", archive)
+    source = tmp_path / "reviews.txt"
+    source.write_text(f"{NEGATIVE}\n")
+    home = str(tmp_path / "home")
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["batch-transform", str(source), "--model", f"s3://{bucket}/models/model.tar.gz",
+                                           "--home", home])
+        assert result.exit_code == 0, result.output
+        assert json.loads((tmp_path / "reviews.txt.out").read_text())["label"] == "negative"
+    assert len(list((tmp_path / "home" / "models" / ".archives").iterdir())) == 1  # unpacked once, by content
+    missing = CliRunner().invoke(main, ["batch-transform", str(source), "--model", f"s3://{bucket}/models/none.tar.gz",
+                                        "--home", home])
+    assert missing.exit_code == 1 and "Traceback" not in missing.output and "none.tar.gz" in missing.output
+    local_missing = CliRunner().invoke(main, ["batch-transform", str(source), "--model", str(tmp_path / "nope")])
+    assert local_missing.exit_code == 2 and "does not exist" in local_missing.output

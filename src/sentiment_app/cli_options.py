@@ -12,6 +12,21 @@ import click
 from sentiment_app.settings import Settings, load_settings
 
 
+class ModelSource(click.ParamType):
+    """``--model``: a model directory, a ``model.tar.gz``, or the ``s3://`` URI of one (what SageMaker
+    calls a model's ModelDataUrl); local paths must exist, an S3 object is checked when fetched."""
+
+    name = "MODEL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if str(value).startswith("s3://"):
+            return str(value)
+        return click.Path(exists=True).convert(value, param, ctx)
+
+
+MODEL_SOURCE = ModelSource()
+
+
 def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--home``/``--data`` and pass the resolved ``settings`` to the command."""
 

@@ -9,6 +9,7 @@ from sentiment_app.archive import unpacked_model
 from sentiment_app.artifacts import MANIFEST
 from sentiment_app.models.registry import DEFAULT_MODEL
 from sentiment_app.settings import Settings
+from sentiment_app.store.objects import local_input
 
 
 def models_root(settings: Settings) -> Path:
@@ -28,8 +29,13 @@ def newest_model_dir(settings: Settings) -> Path | None:
 
 
 def resolve_model_dir(settings: Settings, explicit: str | Path | None = None) -> Path:
-    """``explicit`` may also be a ``model.tar.gz``: it is extracted safely under the home, once."""
+    """``explicit`` may also be a ``model.tar.gz``, local or ``s3://`` (downloaded, checksum-verified):
+    it is extracted safely under the home, once per content."""
+    archives = models_root(settings) / ".archives"
+    if explicit and str(explicit).startswith("s3://"):
+        with local_input(str(explicit)) as downloaded:
+            return unpacked_model(downloaded, archives)
     if explicit:
         path = Path(explicit).expanduser().resolve()
-        return unpacked_model(path, models_root(settings) / ".archives") if path.is_file() else path
+        return unpacked_model(path, archives) if path.is_file() else path
     return newest_model_dir(settings) or bundled_model_dir()

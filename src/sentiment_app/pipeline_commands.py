@@ -10,7 +10,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from sentiment_app.cli_options import with_settings, with_store
+from sentiment_app.cli_options import MODEL_SOURCE, with_settings, with_store
 from sentiment_app.features.prepare import FeatureSettings
 from sentiment_app.model_dirs import resolve_model_dir
 from sentiment_app.models.registry import MODELS, SEED_MODEL, TEXT, ModelChoiceError
@@ -111,7 +111,8 @@ def train_command(settings: Settings, options: DataOptions, hyper: Hyperparamete
 @click.command("evaluate")
 @with_settings
 @data_options
-@click.option("--model", "model", type=click.Path(exists=True, file_okay=False), help="Model directory [newest trained].")
+@click.option("--model", "model", type=MODEL_SOURCE,
+              help="Model directory, model.tar.gz or its s3:// URI [default: newest trained, else the bundled one].")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as one JSON object.")
 def evaluate_command(settings: Settings, options: DataOptions, model: str | None, as_json: bool) -> None:
     """Score the test set by batch transform; print metrics and write a report with plots."""

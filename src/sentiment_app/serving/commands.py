@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sentiment_app.cli_options import with_settings
+from sentiment_app.cli_options import MODEL_SOURCE, with_settings
 from sentiment_app.serving import lifecycle
 from sentiment_app.serving.lifecycle import Endpoint
 from sentiment_app.settings import Settings
@@ -39,7 +39,8 @@ def endpoint() -> None:
 
 @endpoint.command()
 @click.argument("name")
-@click.option("--model", type=click.Path(exists=True), help="Model directory or model.tar.gz [default: newest trained, else bundled].")
+@click.option("--model", type=MODEL_SOURCE,
+              help="Model directory, model.tar.gz or its s3:// URI [default: newest trained, else the bundled one].")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 [default: a free one].")
 @click.option("--idle-timeout", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds without an invocation.")
 @with_settings
