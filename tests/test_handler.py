@@ -55,6 +55,8 @@ def test_probabilities_match_the_model(model) -> None:
     (json.dumps({"text": "x"}), "application/json", 400, "review"),
     (json.dumps({"review": 5}), "application/json", 400, "string"),
     (json.dumps({"instances": []}), "application/json", 400, "No review"),
+    (f"{POSITIVE}\n\n{NEGATIVE}\n", "text/csv", 400, "Review 1 is empty"),  # answers must line up with lines
+    (b"\n", "text/csv", 400, "No review"),
     (b"x", "application/x-npy", 415, "Unsupported content type"),
     (b"x", None, 415, "Unsupported content type"),
 ])

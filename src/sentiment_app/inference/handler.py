@@ -94,7 +94,9 @@ def input_fn(request_body: bytes | str, request_content_type: str | None) -> Rev
     if kind == TEXT:
         return _checked([_text(request_body)], single=True)
     if kind == CSV:
-        return _checked([line for line in _text(request_body).splitlines() if line.strip()], single=False)
+        # Answers line up with the lines (as a transform job's AssembleWith=Line needs): a blank line
+        # inside the body is refused like an empty instance; only the final newline ends the body.
+        return _checked(_text(request_body).rstrip("\r\n").splitlines(), single=False)
     if kind == JSON:
         try:
             data = json.loads(_text(request_body))
