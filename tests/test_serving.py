@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 
 import boto3
 import httpx
+import psutil
 import pytest
 import uvicorn
 from botocore.exceptions import ClientError
@@ -193,9 +195,14 @@ def test_boto3_container_error_is_a_model_error(runtime) -> None:
     assert response["LogStreamArn"].endswith(f"/aws/sagemaker/Endpoints/{NAME}")
 
 
+def listening_children(pid: int, port: int) -> list[psutil.Process]:
+    return [child for child in psutil.Process(pid).children()
+            if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in child.net_connections("tcp"))]
+
+
 def test_server_module_with_sagemaker_environment_and_two_workers() -> None:
     """The stable subprocess interface: env-var defaults, uvicorn factory mode, clean SIGTERM, and
-    ``/metrics`` that sums the workers' counts."""
+    ``/metrics`` that sums the workers' counts, connections spread over both workers."""
     port = free_port("127.0.0.1")
     env = {**os.environ, "SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": "2",
            "SAGEMAKER_MAX_PAYLOAD_IN_MB": "0.001"}
@@ -220,8 +227,35 @@ def test_server_module_with_sagemaker_environment_and_two_workers() -> None:
             assert scraped[("http_requests_total", frozenset({**route, "status": "413"}.items()))] == 1
             assert scraped[("model_batch_size_sum", frozenset())] == 8
             assert scraped[("http_requests_in_flight", frozenset())] == 1  # the scrape itself
+        # Connections are spread by the kernel, not taken by whichever worker is free: with one
+        # worker frozen, the other still gets only its share (a shared socket would give it all 16).
+        deadline = time.monotonic() + 60
+        while len(workers := listening_children(server.pid, port)) < 2:  # /ping answered once one listened
+            assert time.monotonic() < deadline, workers
+            time.sleep(0.2)
+        workers[0].suspend()
+        try:
+            clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
+            time.sleep(0.5)
+        finally:
+            workers[0].resume()
+        time.sleep(0.5)
+        held = [sum(c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port for c in w.net_connections("tcp"))
+                for w in workers]
+        assert sum(held) == 16 and min(held) > 0, held
+        for client in clients:
+            client.close()
     finally:
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=30)[0].decode()
     assert server.returncode == 0, output
     assert output.count("Application startup complete") == 2
+
+
+def test_any_free_port_needs_one_worker() -> None:
+    from click.testing import CliRunner
+
+    from sentiment_app.serving.server import main
+
+    refused = CliRunner().invoke(main, ["--model", str(bundled_model_dir()), "--port", "0", "--workers", "2"])
+    assert refused.exit_code == 2 and "needs one worker" in refused.output

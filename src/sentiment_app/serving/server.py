@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 import time
@@ -72,6 +73,30 @@ class IdleWatch:
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def own_listening_socket(host: str, port: int) -> list[socket.socket]:
+    """A socket bound with ``SO_REUSEPORT`` to the endpoint's port, made in the worker that listens on it."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return [sock]
+
+
+class SocketPerWorker(list):
+    """The sockets uvicorn's supervisor hands each worker it starts: unpickled in the spawned worker,
+    they become a socket of that worker's own, bound with ``SO_REUSEPORT`` to the one port, so the
+    kernel spreads new connections across the workers. With one socket shared by all, the worker
+    that wakes first accepts every connection waiting: 16 clients that connect at once could all
+    land on one worker while the others idle."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__()
+        self.host, self.port = host, port
+
+    def __reduce__(self) -> tuple[Callable[[str, int], list[socket.socket]], tuple[str, int]]:
+        return own_listening_socket, (self.host, self.port)
 
 
 def build_app() -> Starlette:
@@ -145,7 +170,8 @@ def run_server(
         os.environ[MULTIPROCESS_DIR_ENV] = metrics_dir
     try:
         if workers > 1:
-            supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+            own_listening_socket(host, port)[0].close()  # a port taken by another server fails here, once
+            supervisor = Multiprocess(config, sockets=SocketPerWorker(host, port))
             if idle:
                 idle.start(supervisor.should_exit.set)
             supervisor.run()
@@ -195,6 +221,9 @@ def main(
     torch_threads: int, access_log: bool,
 ) -> None:
     """Serve a model the way a SageMaker inference container does."""
+    if workers > 1 and port == 0:
+        raise click.BadParameter("0 (any free port) needs one worker: each worker would get a port of its own",
+                                 param_hint="--port")
     run_server(model_dir, host, port, name, workers, timeout_s, int(max_payload_mb * 1024 * 1024), idle_timeout_s,
                max_batch_size, max_batch_wait_ms, torch_threads, access_log)
 
