@@ -165,12 +165,16 @@ def run_server(
     config = uvicorn.Config("sentiment_app.serving.server:build_app", factory=True, host=host, port=port, workers=workers,
                             access_log=access_log)
     # Several workers share their metrics through files (set before any worker imports prometheus_client).
-    metrics_dir = tempfile.mkdtemp(prefix="sentiment-app-metrics-") if workers > 1 and MULTIPROCESS_DIR_ENV not in os.environ else None
-    if metrics_dir:
-        os.environ[MULTIPROCESS_DIR_ENV] = metrics_dir
+    metrics_dir = None
+    if workers > 1 and MULTIPROCESS_DIR_ENV not in os.environ:
+        metrics_dir = os.environ[MULTIPROCESS_DIR_ENV] = tempfile.mkdtemp(prefix="sentiment-app-metrics-")
     try:
         if workers > 1:
-            own_listening_socket(host, port)[0].close()  # a port taken by another server fails here, once
+            try:  # a port another server holds fails here, once, not in every worker
+                own_listening_socket(host, port)[0].close()
+            except OSError as exc:
+                log.error("Cannot listen on %s:%d: %s", host, port, exc)
+                raise SystemExit(STARTUP_FAILURE) from None
             supervisor = Multiprocess(config, sockets=SocketPerWorker(host, port))
             if idle:
                 idle.start(supervisor.should_exit.set)

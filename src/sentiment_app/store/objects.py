@@ -1,10 +1,11 @@
 """Objects named by URI, for commands that read files and write others.
 
 A name is an ``s3://bucket/key`` URI, a local path (or ``file://`` URI), or else a key in the
-artifact store; a prefix (``s3://bucket/dir/``), a local folder or a folder of the store names every
-object under it, as a transform job's ``S3Prefix`` does. Work always happens on a local file: S3 inputs are downloaded (checksum-verified)
-into a temporary folder first, and S3 outputs are uploaded only after the block succeeds, so a
-failed run leaves no partial object behind, as a SageMaker job uploads only finished outputs.
+artifact store; a prefix (``s3://bucket/dir/``), a local folder or a folder of the store names
+every object under it, as a transform job's ``S3Prefix`` does. Work always happens on a local
+file: S3 inputs are downloaded (checksum-verified) into a temporary folder first, and S3 outputs
+are uploaded only after the block succeeds, so a failed run leaves no partial object behind, as a
+SageMaker job uploads only finished outputs.
 """
 
 from __future__ import annotations
