@@ -6,8 +6,9 @@ answer carries it back in both headers), times, logs and counts it, and a ``GET 
 the Prometheus text format. Every app gets its own ``CollectorRegistry``, so two apps in one process
 (``serve``, tests) never share or clash over counters. A server with several worker processes sets
 ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess mode): each worker then writes its
-values to files there and any worker's ``/metrics`` answers for all of them, summed. A log line holds the method, path (no query
-string), status and latency, never a body or a header: API keys travel in ``x-api-key``.
+values to files there and any worker's ``/metrics`` answers for all of them, summed. A log line
+holds the method, path (no query string), status and latency, never a body or a header: API keys
+travel in ``x-api-key``.
 """
 
 from __future__ import annotations
