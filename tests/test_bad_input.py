@@ -275,7 +275,7 @@ def test_batch_transform_cli_reports_each_broken_line_and_scores_the_rest(tmp_pa
 
 @pytest.mark.parametrize("make, code, words", [
     (lambda tmp: tmp / "missing.txt", 1, "neither a local file nor a key in the store"),
-    (lambda tmp: tmp, 1, "neither a local file nor a key in the store"),
+    (lambda tmp: tmp, 2, "a folder or prefix INPUT needs --output FOLDER/"),  # a folder is a prefix of files
     (lambda tmp: (tmp / "empty.txt", (tmp / "empty.txt").write_bytes(b""))[0], 0, "0 lines, 0 errors"),
 ], ids=["missing file", "a folder", "empty file"])
 def test_batch_transform_cli_on_files_that_are_not_reviews(tmp_path: Path, make, code: int, words: str) -> None:
@@ -283,7 +283,7 @@ def test_batch_transform_cli_on_files_that_are_not_reviews(tmp_path: Path, make,
     assert exit_code == code, stdout + stderr
     assert words in (stdout if code == 0 else stderr)
     if code:
-        assert stderr.startswith("error: ") and "Traceback" not in stderr
+        assert stderr.startswith("error: " if code == 1 else "Usage: ") and "Traceback" not in stderr
 
 
 def test_batch_transform_cli_on_a_binary_file(tmp_path: Path, real_data: Path) -> None:
