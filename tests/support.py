@@ -10,12 +10,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from sentiment_app.gateway.local_stack import local_url, start_endpoint, stop_process, wait_until_ready
 from sentiment_app.model_dirs import bundled_model_dir
 
 CLI = str(Path(sys.executable).with_name("sentiment-app"))
 POSITIVE = "A wonderful, moving film with brilliant acting; I loved every minute."
 NEGATIVE = "Dreadful, boring and stupid. The worst movie I have ever seen, a total waste of time."
+
+
+def parse_metrics(text: str) -> dict[tuple[str, frozenset], float]:
+    """A ``/metrics`` page parsed by Prometheus's own parser: (sample name, labels) → value."""
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
 
 
 def free_port() -> int:

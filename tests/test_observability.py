@@ -14,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from sentiment_app.gateway import local_api
 from sentiment_app.gateway.local_stack import ENDPOINT_URL_ENV
@@ -22,7 +21,7 @@ from sentiment_app.model_dirs import bundled_model_dir
 from sentiment_app.observability import new_request_id
 from sentiment_app.serving import app as container_app
 from sentiment_app.serving.app import create_app
-from tests.support import NEGATIVE, POSITIVE
+from tests.support import NEGATIVE, POSITIVE, parse_metrics
 from tests.test_serving import running
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -31,11 +30,10 @@ SECRET_REVIEW = "A secret review that must never reach a log " + uuid.uuid4().he
 
 
 def samples(url: str) -> dict[tuple[str, frozenset], float]:
-    """``/metrics`` parsed by Prometheus's own parser: (sample name, labels) → value."""
+    """``/metrics`` of ``url``, parsed: (sample name, labels) → value."""
     reply = httpx.get(f"{url}/metrics")
     assert reply.status_code == 200 and reply.headers["content-type"] == PROMETHEUS_TEXT
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(reply.text) for s in family.samples}
+    return parse_metrics(reply.text)
 
 
 def value(metrics: dict, name: str, **labels: str) -> float:

@@ -20,10 +20,9 @@ import psutil
 import pytest
 import uvicorn
 from botocore.exceptions import ClientError
-from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 
-from tests.support import NEGATIVE, POSITIVE
+from tests.support import NEGATIVE, POSITIVE, parse_metrics
 from sentiment_app.model_dirs import bundled_model_dir
 from sentiment_app.inference.handler import model_fn
 from sentiment_app.inference.model import SentimentModel
@@ -219,9 +218,7 @@ def test_server_module_with_sagemaker_environment_and_two_workers() -> None:
         assert [r.text for r in replies] == ["1.0"] * 8
         assert invoke(base, "a" * 2000, "text/plain").status_code == 413  # 0.001 MB from the environment
         for _ in range(4):  # each scrape a new connection, whichever worker takes it: both workers' counts
-            scraped = {(s.name, frozenset(s.labels.items())): s.value
-                       for family in text_string_to_metric_families(httpx.get(f"{base}/metrics").text)
-                       for s in family.samples}
+            scraped = parse_metrics(httpx.get(f"{base}/metrics").text)
             route = {"route": "/invocations", "method": "POST"}
             assert scraped[("http_requests_total", frozenset({**route, "status": "200"}.items()))] == 8
             assert scraped[("http_requests_total", frozenset({**route, "status": "413"}.items()))] == 1

@@ -61,9 +61,12 @@ class TokenNetModel:
     def optimizers(cls, net: nn.Module, hyper: dict[str, Any]) -> list[torch.optim.Optimizer]:
         return [torch.optim.Adam(net.parameters(), lr=hyper["lr"])]
 
+    def ids(self, words: list[str]) -> list[int]:
+        get = self.vocab.get
+        return clip([get(w, INFREQUENT) for w in words], self.hyper["max_len"])
+
     def encode(self, texts: list[str]) -> list[list[int]]:
-        get, max_len = self.vocab.get, self.hyper["max_len"]
-        return [clip([get(t, INFREQUENT) for t in tokenize(text)], max_len) for text in texts]
+        return [self.ids(tokenize(text)) for text in texts]
 
     @torch.inference_mode()
     def logits(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
@@ -86,8 +89,7 @@ class TokenNetModel:
         vocab = build_vocab(tokens, hyper["vocab_size"])
         net = cls.build(hyper).to(device)
         model = cls(hyper, vocab, net)
-        get = vocab.get
-        rows = [clip([get(t, INFREQUENT) for t in words], hyper["max_len"]) for words in tokens]
+        rows = [model.ids(words) for words in tokens]
         batches = length_batches(rows, hyper["batch_size"])
         labels = torch.tensor(train.labels, dtype=torch.float32, device=device)
         optimizers = cls.optimizers(net, hyper)

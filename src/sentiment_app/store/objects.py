@@ -57,9 +57,10 @@ def input_prefix(name: str, store_uri: str) -> tuple[ArtifactStore, list[str]] |
         folder = open_store(str(_local_path(name)))
     else:
         store, key = open_store(store_uri), name.strip("/")
-        if name.startswith(("/", "./", "../", "file://")) or not key or store.exists(key) or not store.list(key):
+        if name.startswith(("/", "./", "../", "file://")) or not key or store.exists(key):
             return None
-        folder = open_store(store.url(key))
+        keys = store.list(key)
+        return (open_store(store.url(key)), [k.removeprefix(f"{key}/") for k in keys]) if keys else None
     return folder, folder.list()
 
 
