@@ -171,6 +171,21 @@ def test_cli_command_transforms_a_folder_into_an_output_folder(tmp_path):
     assert sorted(p.name for p in inputs.rglob("*")) == ["a.txt", "b.txt", "part"]  # nothing written beside the inputs
 
 
+def test_an_output_folder_inside_the_input_folder_is_not_read_as_input(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    write(inputs / "a.txt", [REVIEWS[0].encode()])
+    for _ in range(2):  # the second run must not score the first run's outputs
+        result = CliRunner().invoke(main, ["batch-transform", str(inputs), "--output", str(inputs / "out") + "/",
+                                           "--home", str(tmp_path / "home")])
+        assert result.exit_code == 0, result.output
+        assert "1 files, 0 errors" in result.output
+    assert sorted(str(p.relative_to(inputs)) for p in inputs.rglob("*") if p.is_file()) == ["a.txt", "out/a.txt.out"]
+    only_outputs = CliRunner().invoke(main, ["batch-transform", str(inputs / "out"), "--output", str(inputs / "out") + "/",
+                                             "--home", str(tmp_path / "home")])
+    assert only_outputs.exit_code == 1 and "holds no files" in only_outputs.output
+
+
 def test_cli_command_transforms_a_folder_of_the_store(tmp_path):
     store = tmp_path / "store"
     (store / "batch" / "x").mkdir(parents=True)

@@ -298,6 +298,11 @@ def test_batch_transform_takes_a_prefix_as_a_transform_job_does(bucket, s3, tmp_
     assert read("out/a.txt.out")[0]["label"] == "positive"
     assert [r.get("label") for r in read("out/part/b.txt.out")] == ["negative", None]
 
+    inside = [CliRunner().invoke(main, ["batch-transform", f"s3://{bucket}/in/", "--output", f"s3://{bucket}/in/out/",
+                                        "--home", home]) for _ in range(2)]
+    assert [r.exit_code for r in inside] == [0, 0] and "2 files, 1 errors" in inside[1].output  # outputs not re-read
+    assert len(s3.list_objects_v2(Bucket=bucket, Prefix="in/out/")["Contents"]) == 2
+
     no_output = CliRunner().invoke(main, ["batch-transform", f"s3://{bucket}/in/", "--home", home])
     assert no_output.exit_code == 2 and "needs --output FOLDER/" in no_output.output
     empty = CliRunner().invoke(main, ["batch-transform", f"s3://{bucket}/none/", "--output", str(tmp_path) + "/",

@@ -14,7 +14,7 @@ from sentiment_app.inference.handler import JSON, TEXT
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.model_dirs import resolve_model_dir
 from sentiment_app.settings import Settings
-from sentiment_app.store.objects import input_prefix, is_folder, local_input, local_output, output_uri, resolve_input
+from sentiment_app.store.objects import input_prefix, is_folder, local_input, local_output, output_uri, resolve_input, within
 
 
 def count_lines(path: Path) -> int:
@@ -56,9 +56,10 @@ def batch_transform(source: str | None, input_option: str | None, model_dir: str
     folder, keys = prefix
     if output is None or not is_folder(output):
         raise click.UsageError("a folder or prefix INPUT needs --output FOLDER/ (or s3://bucket/prefix/) for its outputs")
+    target = output if output.endswith("/") else output + "/"
+    keys = [key for key in keys if not within(folder.url(key), target)]  # an output folder inside INPUT is not input
     if not keys:
         raise ArtifactError(f"{folder.uri} holds no files to transform")
-    target = output if output.endswith("/") else output + "/"
     model = SentimentModel.load(resolve_model_dir(settings, model_dir))
     started, errors = time.perf_counter(), 0
     for key in keys:  # each key keeps its path under the prefix, as a transform job names its outputs

@@ -69,6 +69,16 @@ def is_folder(output: str) -> bool:
     return output.endswith("/") or (not is_s3(output) and _local_path(output).is_dir())
 
 
+def _canonical(name: str) -> str:
+    """One spelling per object: S3 URIs as they are, local names as resolved ``file://`` URIs."""
+    return name if is_s3(name) else _local_path(name).resolve().as_uri()
+
+
+def within(uri: str, folder: str) -> bool:
+    """Whether the object ``uri`` lies under the folder or prefix ``folder``."""
+    return _canonical(uri).startswith(_canonical(folder).rstrip("/") + "/")
+
+
 def output_uri(input_uri: str, output: str | None) -> str:
     """SageMaker's naming, ``<input name>.out``: next to the input by default, inside ``output`` when
     that ends with ``/`` or is a local folder; any other ``output`` is the exact target."""
