@@ -199,20 +199,45 @@ def listening_children(pid: int, port: int) -> list[psutil.Process]:
             if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in child.net_connections("tcp"))]
 
 
+def listening_workers(server: subprocess.Popen, port: int, timeout_s: float = 60) -> list[psutil.Process]:
+    """The server's two workers, once both listen (``/ping`` is answered as soon as one does)."""
+    deadline = time.monotonic() + timeout_s
+    while len(workers := listening_children(server.pid, port)) < 2:
+        assert server.poll() is None and time.monotonic() < deadline, workers
+        time.sleep(0.2)
+    return workers
+
+
+@contextmanager
+def two_worker_server(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, int]]:
+    """``python -m sentiment_app.serving.server`` with two workers, as the endpoint runs it; stopped
+    with SIGTERM, which must end it cleanly after both workers started once."""
+    port = free_port("127.0.0.1")
+    env = {**os.environ, **env, "SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": "2"}
+    server = subprocess.Popen([sys.executable, "-m", "sentiment_app.serving.server", "--model", str(bundled_model_dir())],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not pings(f"http://127.0.0.1:{port}"):
+            assert server.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+        yield server, port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=30)[0].decode()
+    assert server.returncode == 0, output
+    assert output.count("Application startup complete") >= 2
+
+
+def in_flight(base: str) -> float:
+    return parse_metrics(httpx.get(f"{base}/metrics").text)[("http_requests_in_flight", frozenset())]
+
+
 def test_server_module_with_sagemaker_environment_and_two_workers() -> None:
     """The stable subprocess interface: env-var defaults, uvicorn factory mode, clean SIGTERM, and
     ``/metrics`` that sums the workers' counts, connections spread over both workers."""
-    port = free_port("127.0.0.1")
-    env = {**os.environ, "SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": "2",
-           "SAGEMAKER_MAX_PAYLOAD_IN_MB": "0.001"}
-    server = subprocess.Popen([sys.executable, "-m", "sentiment_app.serving.server", "--model", str(bundled_model_dir())],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not pings(base):
-            assert server.poll() is None and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
+    with two_worker_server({"SAGEMAKER_MAX_PAYLOAD_IN_MB": "0.001"}) as (server, port):
+        base = f"http://127.0.0.1:{port}"
         with ThreadPoolExecutor(4) as pool:
             replies = list(pool.map(lambda _: invoke(base, POSITIVE, "text/plain", "text/plain"), range(8)))
         assert [r.text for r in replies] == ["1.0"] * 8
@@ -226,10 +251,7 @@ def test_server_module_with_sagemaker_environment_and_two_workers() -> None:
             assert scraped[("http_requests_in_flight", frozenset())] == 1  # the scrape itself
         # Connections are spread by the kernel, not taken by whichever worker is free: with one
         # worker frozen, the other still gets only its share (a shared socket would give it all 16).
-        deadline = time.monotonic() + 60
-        while len(workers := listening_children(server.pid, port)) < 2:  # /ping answered once one listened
-            assert time.monotonic() < deadline, workers
-            time.sleep(0.2)
+        workers = listening_workers(server, port)
         workers[0].suspend()
         try:
             clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
@@ -242,11 +264,31 @@ def test_server_module_with_sagemaker_environment_and_two_workers() -> None:
         assert sum(held) == 16 and min(held) > 0, held
         for client in clients:
             client.close()
-    finally:
-        server.send_signal(signal.SIGTERM)
-        output = server.communicate(timeout=30)[0].decode()
-    assert server.returncode == 0, output
-    assert output.count("Application startup complete") == 2
+
+
+def test_a_worker_killed_mid_request_is_replaced_and_not_counted_in_flight(tmp_path) -> None:
+    """The supervisor restarts a killed worker and drops its live gauge file: the request it died
+    holding no longer counts in ``/metrics``'s in-flight figure (it did until the server exited)."""
+    with two_worker_server({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}) as (server, port):
+        base = f"http://127.0.0.1:{port}"
+        old = {w.pid for w in listening_workers(server, port)}
+        stuck = socket.create_connection(("127.0.0.1", port))  # headers sent, body never: in flight for good
+        stuck.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\n")
+        deadline = time.monotonic() + 30
+        while in_flight(base) != 2:  # the stuck request and the scrape
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        client_port = stuck.getsockname()[1]
+        [holder] = [w for w in listening_children(server.pid, port)
+                    if any(c.raddr and c.raddr.port == client_port for c in w.net_connections("tcp"))]
+        holder.kill()
+        deadline = time.monotonic() + 60
+        while {w.pid for w in listening_children(server.pid, port)} in (old, old - {holder.pid}):
+            assert time.monotonic() < deadline, "the killed worker was not replaced"
+            time.sleep(0.2)
+        assert in_flight(base) == 1
+        assert not list(tmp_path.glob(f"gauge_livesum_{holder.pid}.db"))
+        stuck.close()
 
 
 def test_any_free_port_needs_one_worker() -> None:

@@ -17,12 +17,13 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
 import click
 import uvicorn
+from prometheus_client.multiprocess import mark_process_dead
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
@@ -97,6 +98,27 @@ class SocketPerWorker(list):
 
     def __reduce__(self) -> tuple[Callable[[str, int], list[socket.socket]], tuple[str, int]]:
         return own_listening_socket, (self.host, self.port)
+
+
+class Supervisor(Multiprocess):
+    """uvicorn's supervisor, which also drops a replaced worker's live gauges from the shared
+    metrics folder: a worker killed mid-request would otherwise count in ``/metrics``'s in-flight
+    gauge until the server exits. Its counters stay, since what it answered was answered."""
+
+    def keep_subprocess_alive(self) -> None:
+        with self._retiring_dead_workers():
+            super().keep_subprocess_alive()
+
+    def restart_all(self) -> None:
+        with self._retiring_dead_workers():
+            super().restart_all()
+
+    @contextlib.contextmanager
+    def _retiring_dead_workers(self) -> Iterator[None]:
+        before = {process.pid for process in self.processes}
+        yield
+        for pid in before - {process.pid for process in self.processes}:
+            mark_process_dead(pid)
 
 
 def build_app() -> Starlette:
@@ -175,7 +197,7 @@ def run_server(
             except OSError as exc:
                 log.error("Cannot listen on %s:%d: %s", host, port, exc)
                 raise SystemExit(STARTUP_FAILURE) from None
-            supervisor = Multiprocess(config, sockets=SocketPerWorker(host, port))
+            supervisor = Supervisor(config, sockets=SocketPerWorker(host, port))
             if idle:
                 idle.start(supervisor.should_exit.set)
             supervisor.run()
