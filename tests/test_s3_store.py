@@ -217,6 +217,16 @@ def test_batch_transform_takes_a_key_of_the_store(bucket, tmp_path) -> None:
     assert result.exit_code == 1 and "neither a local file nor a key in the store" in result.output
 
 
+def test_batch_transform_of_a_local_file_does_not_touch_an_s3_store(aws_env, tmp_path, monkeypatch) -> None:
+    """A local file named without ``./`` is read as a file, not looked up in the store first."""
+    monkeypatch.chdir(tmp_path)
+    Path("reviews.txt").write_text(f"{POSITIVE}\n")
+    result = CliRunner().invoke(main, ["batch-transform", "reviews.txt", "--store", "s3://no-such-bucket-here/x",
+                                       "--home", str(tmp_path / "home")])
+    assert result.exit_code == 0, result.output
+    assert json.loads(Path("reviews.txt.out").read_text())["label"] == "positive"
+
+
 def test_batch_transform_local_output_folder(bucket, s3, tmp_path) -> None:
     s3.put_object(Bucket=bucket, Key="reviews.txt", Body=f"{POSITIVE}\n".encode())
     out = tmp_path / "results"

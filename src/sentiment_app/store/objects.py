@@ -55,9 +55,11 @@ def input_prefix(name: str, store_uri: str) -> tuple[ArtifactStore, list[str]] |
         folder = open_store(name.rstrip("/"))
     elif _local_path(name).is_dir():
         folder = open_store(str(_local_path(name)))
+    elif _local_path(name).is_file() or name.startswith(("/", "./", "../", "file://")):
+        return None  # a local name: never looked up in the store
     else:
         store, key = open_store(store_uri), name.strip("/")
-        if name.startswith(("/", "./", "../", "file://")) or not key or store.exists(key):
+        if not key or store.exists(key):
             return None
         keys = store.list(key)
         return (open_store(store.url(key)), [k.removeprefix(f"{key}/") for k in keys]) if keys else None
