@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from safetensors.torch import load_file
 
 from sentiment_app.cli import main
 from sentiment_app.data.dataset import load_imdb, stratified_sample
@@ -24,6 +25,7 @@ from sentiment_app.models.bilstm import BiLSTM
 from sentiment_app.models.ensemble import choose_weight
 from sentiment_app.models.region_cnn import RegionCNN
 from sentiment_app.models.registry import DEFAULT_MODEL, MODELS
+from sentiment_app.models.text_model import accuracy
 from sentiment_app.serving.app import create_app
 from sentiment_app.training.fit_text import load_text_channel, split_validation
 from sentiment_app.training.train import main as train_main
@@ -108,6 +110,19 @@ def test_ensemble_weight_is_chosen_on_the_validation_part_of_the_training_data(t
     members = model.text_model.members
     weight, accuracy = choose_weight(val.labels, members["nbsvm"].logits(val.texts), members["cnn"].logits(val.texts))
     assert config["state"]["weight_nbsvm"] == weight and model.metrics["val_accuracy"] == pytest.approx(accuracy)
+
+
+@pytest.mark.slow  # trains through the entry point on real reviews (shared module fixture)
+def test_region_cnn_stores_float16_tables_and_serves_the_weights_it_validated(trained, channel: Path) -> None:
+    tensors = load_file(str(trained["region-cnn"] / "model.safetensors"))
+    assert {k: v.dtype for k, v in tensors.items() if k.startswith("tables.")} == {
+        f"tables.{i}.weight": torch.float16 for i in range(3)}
+    assert tensors["dense.weight"].dtype == torch.float32
+    model = SentimentModel.load(trained["region-cnn"])
+    config = json.loads((trained["region-cnn"] / "config.json").read_text())
+    _, val = split_validation(load_text_channel(channel / "training"), config["training"]["validation_fraction"],
+                              config["training"]["seed"])
+    assert accuracy(val.labels, model.text_model.logits(val.texts)) == model.metrics["val_accuracy"]
 
 
 def test_choose_weight_follows_the_labels_it_is_given() -> None:

@@ -46,6 +46,9 @@ def length_batches(rows: list[list[int]], batch_size: int) -> list[list[int]]:
 
 class TokenNetModel:
     name = "token-net"
+    half_weights: tuple[str, ...] = ()
+    """Prefixes of the weights the artifact stores as float16 (half the bytes). Training rounds them
+    to float16 before each validation, so the weights validated are the weights saved and served."""
 
     def __init__(self, hyper: dict[str, Any], vocab: dict[str, int], net: nn.Module, metrics: dict | None = None) -> None:
         self.hyper = hyper
@@ -112,6 +115,7 @@ class TokenNetModel:
                     optimizer.step()
                 total += loss.item()
             net.eval()
+            model.round_half_weights()
             val_acc = accuracy(val.labels, model.logits(val.texts))
             history.append({"epoch": epoch, "loss": total / len(batches), "val_accuracy": val_acc,
                             "seconds": time.perf_counter() - started})
@@ -133,5 +137,13 @@ class TokenNetModel:
         net.load_state_dict(saved.tensors)
         return cls(hyper, saved.vocab, net, saved.metrics)
 
+    @torch.no_grad()
+    def round_half_weights(self) -> None:
+        for name, weight in self.net.named_parameters():
+            if name.startswith(self.half_weights):
+                weight.copy_(weight.half())
+
     def save(self) -> Saved:
-        return Saved(dict(self.net.state_dict()), vocab=self.vocab, metrics=self.metrics)
+        tensors = {name: weight.half() if name.startswith(self.half_weights) else weight
+                   for name, weight in self.net.state_dict().items()}
+        return Saved(tensors, vocab=self.vocab, metrics=self.metrics)
