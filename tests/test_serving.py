@@ -209,9 +209,9 @@ def listening_workers(server: subprocess.Popen, port: int, timeout_s: float = 60
 
 
 @contextmanager
-def two_worker_server(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, int]]:
+def two_worker_server(env: dict[str, str], startups: int = 2) -> Iterator[tuple[subprocess.Popen, int]]:
     """``python -m sentiment_app.serving.server`` with two workers, as the endpoint runs it; stopped
-    with SIGTERM, which must end it cleanly after both workers started once."""
+    with SIGTERM, which must end it cleanly after ``startups`` worker starts (one per replacement)."""
     port = free_port("127.0.0.1")
     env = {**os.environ, **env, "SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": "2"}
     server = subprocess.Popen([sys.executable, "-m", "sentiment_app.serving.server", "--model", str(bundled_model_dir())],
@@ -226,7 +226,7 @@ def two_worker_server(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, i
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=30)[0].decode()
     assert server.returncode == 0, output
-    assert output.count("Application startup complete") >= 2
+    assert output.count("Application startup complete") == startups, output
 
 
 def in_flight(base: str) -> float:
@@ -269,7 +269,7 @@ def test_server_module_with_sagemaker_environment_and_two_workers() -> None:
 def test_a_worker_killed_mid_request_is_replaced_and_not_counted_in_flight(tmp_path) -> None:
     """The supervisor restarts a killed worker and drops its live gauge file: the request it died
     holding no longer counts in ``/metrics``'s in-flight figure (it did until the server exited)."""
-    with two_worker_server({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}) as (server, port):
+    with two_worker_server({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}, startups=3) as (server, port):
         base = f"http://127.0.0.1:{port}"
         old = {w.pid for w in listening_workers(server, port)}
         stuck = socket.create_connection(("127.0.0.1", port))  # headers sent, body never: in flight for good
