@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from sentiment_app.gateway.local_stack import local_url, start_endpoint, stop_process, wait_until_ready
@@ -24,6 +25,11 @@ def parse_metrics(text: str) -> dict[tuple[str, frozenset], float]:
     """A ``/metrics`` page parsed by Prometheus's own parser: (sample name, labels) → value."""
     return {(s.name, frozenset(s.labels.items())): s.value
             for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def in_flight(base: str) -> float:
+    """The server's ``http_requests_in_flight`` gauge, as one new scrape sees it (counting itself)."""
+    return parse_metrics(httpx.get(f"{base}/metrics").text)[("http_requests_in_flight", frozenset())]
 
 
 def free_port() -> int:

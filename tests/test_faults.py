@@ -27,7 +27,7 @@ from sentiment_app.gateway.local_stack import start_endpoint, stop_process, wait
 from sentiment_app.inference.batch_transform import sidecars
 from sentiment_app.model_dirs import bundled_model_dir
 from sentiment_app.serving.lifecycle import free_port
-from tests.support import CLI, served_app
+from tests.support import CLI, in_flight, served_app
 
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}  # the CLI runs leave the other cores to the rest
 LINES = 2000
@@ -237,14 +237,9 @@ def test_sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits_0(tmp_pa
             return httpx.post(f"{url}/invocations", json=slow_batches[i], headers={"x-request-id": f"in-flight-{i}"},
                               timeout=120)
 
-        def in_flight() -> float:
-            metrics = httpx.get(f"{url}/metrics").text
-            return float(next(line.split()[1] for line in metrics.splitlines()
-                              if line.startswith("http_requests_in_flight ")))
-
         with ThreadPoolExecutor(4) as pool:
             replies = [pool.submit(post, i) for i in range(4)]
-            wait_for(lambda: in_flight() >= 5, 30, "four requests in flight")  # four, and the scrape
+            wait_for(lambda: in_flight(url) >= 5, 30, "four requests in flight")  # four, and the scrape
             server.send_signal(signal.SIGTERM)
 
             def refused() -> bool:

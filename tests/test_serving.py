@@ -22,7 +22,7 @@ import uvicorn
 from botocore.exceptions import ClientError
 from starlette.applications import Starlette
 
-from tests.support import NEGATIVE, POSITIVE, parse_metrics
+from tests.support import NEGATIVE, POSITIVE, in_flight, parse_metrics
 from sentiment_app.model_dirs import bundled_model_dir
 from sentiment_app.inference.handler import model_fn
 from sentiment_app.inference.model import SentimentModel
@@ -227,10 +227,6 @@ def two_worker_server(env: dict[str, str], startups: int = 2) -> Iterator[tuple[
         output = server.communicate(timeout=30)[0].decode()
     assert server.returncode == 0, output
     assert output.count("Application startup complete") == startups, output
-
-
-def in_flight(base: str) -> float:
-    return parse_metrics(httpx.get(f"{base}/metrics").text)[("http_requests_in_flight", frozenset())]
 
 
 def test_server_module_with_sagemaker_environment_and_two_workers() -> None:

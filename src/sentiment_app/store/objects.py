@@ -28,6 +28,11 @@ def _local_path(uri: str) -> Path:
     return Path(unquote(urlparse(uri).path)) if uri.startswith("file://") else Path(uri).expanduser()
 
 
+def _spelled_local(name: str) -> bool:
+    """A name written as a path or ``file://`` URI: never a key of the store, even when no such file exists."""
+    return name.startswith(("/", "./", "../", "file://"))
+
+
 def _split(uri: str) -> tuple[ArtifactStore, str]:
     """``s3://bucket/dir/name`` → (the store ``s3://bucket/dir``, ``"name"``)."""
     parent, _, name = uri.rpartition("/")
@@ -41,7 +46,7 @@ def resolve_input(name: str, store_uri: str) -> str:
     if is_s3(name) or _local_path(name).is_file():
         return name
     store = open_store(store_uri)
-    if name.startswith(("/", "./", "../", "file://")) or not store.exists(name):
+    if _spelled_local(name) or not store.exists(name):
         raise ArtifactError(f"{name} is neither a local file nor a key in the store {store.uri}")
     return store.url(name)
 
@@ -55,7 +60,7 @@ def input_prefix(name: str, store_uri: str) -> tuple[ArtifactStore, list[str]] |
         folder = open_store(name.rstrip("/"))
     elif _local_path(name).is_dir():
         folder = open_store(str(_local_path(name)))
-    elif _local_path(name).is_file() or name.startswith(("/", "./", "../", "file://")):
+    elif _local_path(name).is_file() or _spelled_local(name):
         return None  # a local name: never looked up in the store
     else:
         store, key = open_store(store_uri), name.strip("/")
