@@ -28,7 +28,7 @@ import numpy as np
 import psutil
 
 from serving import request_bodies, running
-from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving.lifecycle import HOST, free_port
 
 TEXT = {"content-type": "text/plain"}

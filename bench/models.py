@@ -4,7 +4,7 @@
                            [--quick] [--out bench-models]
 
 Each model is trained through the project's SageMaker entry point (``python -m
-sentiment_app.training.train --model NAME``, a fresh process, ``--threads`` torch threads) on the
+sentiment_app.training.train --family NAME``, a fresh process, ``--threads`` torch threads) on the
 training split and scored on the whole test split through ``SentimentModel`` (the serving path).
 Columns: test accuracy, ROC AUC, training seconds (wall, the entry point's whole run), model size
 (artifact files), p50/p99 latency of ``predict_proba([one review])`` over 200 test reviews with one
@@ -37,7 +37,7 @@ from sklearn.pipeline import make_pipeline
 from tqdm import tqdm
 
 import pipeline as pipeline_bench
-from sentiment_app.artifacts import ARTIFACT_FILES, MANIFEST, save_model_dir
+from sentiment_app.artifacts.model_dir import ARTIFACT_FILES, MANIFEST, save_model_dir
 from sentiment_app.data.dataset import Reviews, load_imdb, shuffled, stratified_sample
 from sentiment_app.evaluation.metrics import compute_metrics
 from sentiment_app.features.prepare import FeatureSettings, prepare_features, write_texts
@@ -75,7 +75,7 @@ def channels(splits: dict[str, Reviews], work: Path) -> dict[str, Path]:
 def train(name: str, channel: Path, work: Path, threads: int, quick: bool) -> tuple[Path, float]:
     """Run the entry point for ``name`` with its default hyperparameters; return its folder and wall seconds."""
     model_dir = work / "models" / name
-    command = [sys.executable, "-m", "sentiment_app.training.train", "--model", name, "--seed", str(SEED),
+    command = [sys.executable, "-m", "sentiment_app.training.train", "--family", name, "--seed", str(SEED),
                "--data-dir", str(channel), "--model-dir", str(model_dir), *(QUICK.get(name, []) if quick else [])]
     if MODELS[name].channel == ROWS:
         command += ["--checkpoint-dir", str(work / "checkpoints" / name)]

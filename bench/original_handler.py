@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from original import OriginalLSTMClassifier, convert_and_pad, review_to_words
-from sentiment_app.artifacts import load_model_dir
+from sentiment_app.artifacts.model_dir import load_model_dir
 
 
 def model_fn(model_dir: str) -> OriginalLSTMClassifier:

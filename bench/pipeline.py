@@ -38,9 +38,10 @@ from sentiment_app.evaluation.metrics import compute_metrics
 from sentiment_app.features.encode import encode_rows
 from sentiment_app.features.prepare import tokenize_all
 from sentiment_app.features.vocab import build_vocab
-from sentiment_app.models.lstm import LSTMClassifier
+from sentiment_app.models.registry import MODELS, SEED_MODEL, build_model
 
-SEED, BATCH, WORKERS = 1, 512, 2
+SEED, WORKERS = 1, 2
+BATCH = MODELS[SEED_MODEL].hyperparameters["batch_size"]  # the original recipe's
 SIDES = ("ours", "original")
 STAGES = ("features", "train", "score")
 
@@ -86,7 +87,7 @@ def features(ours: bool, args: argparse.Namespace) -> dict:
 
 
 def _model(ours: bool) -> torch.nn.Module:
-    return LSTMClassifier() if ours else original.OriginalLSTMClassifier()
+    return build_model("lstm-seed", {}) if ours else original.OriginalLSTMClassifier()
 
 
 def _rows(args: argparse.Namespace, split: str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -51,7 +51,7 @@ from starlette.routing import Route
 from sentiment_app.data.dataset import load_imdb, stratified_sample
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.gateway.local_stack import stop_process, wait_until_ready
-from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving.lifecycle import HOST, free_port
 from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS
 

@@ -1,11 +1,11 @@
 """Rebuild a model bundled in the package (src/sentiment_app/resources/bundled/<model>).
 
-Runs the project's own pipeline for ``--model`` (default: the registry's ``DEFAULT_MODEL``, with
+Runs the project's own pipeline for ``--family`` (default: the registry's ``DEFAULT_MODEL``, with
 its default hyperparameters; ``lstm-seed`` is the original recipe) on the full official split, then
 copies the verified model directory into the package and writes its model card from the measured
 metrics:
 
-    .venv/bin/python scripts/build_default_model.py --data ../shared/data [--model NAME] [--home DIR]
+    .venv/bin/python scripts/build_default_model.py --data ../shared/data [--family NAME] [--home DIR]
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from sentiment_app.artifacts import load_model_dir
-from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.artifacts.model_dir import load_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.models.registry import DEFAULT_MODEL, MODELS, ROWS
 from sentiment_app.pipeline import DataOptions, Hyperparameters, run_pipeline
 from sentiment_app.settings import load_settings
@@ -26,7 +26,7 @@ CARD = """# Bundled model card: `{name}` (version {version})
 
 The model `sentiment-app serve` uses when no trained model exists in the home folder, so a fresh
 machine gets a working page without the data set. Rebuild it with
-`.venv/bin/python scripts/build_default_model.py --data ../shared/data --model {name}`.
+`.venv/bin/python scripts/build_default_model.py --data ../shared/data --family {name}`.
 
 | | |
 |---|---|
@@ -59,16 +59,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="Local IMDB data (archive, aclImdb/ or CSV pair).")
     parser.add_argument("--home", help="Home for the store, jobs and models [SENTIMENT_APP_HOME].")
-    parser.add_argument("--model", choices=sorted(MODELS), default=DEFAULT_MODEL, help=f"[{DEFAULT_MODEL}]")
+    parser.add_argument("--family", choices=sorted(MODELS), default=DEFAULT_MODEL, help=f"[{DEFAULT_MODEL}]")
     args = parser.parse_args()
     settings = load_settings(home=args.home, data=args.data)
-    metrics = run_pipeline(settings, DataOptions(), Hyperparameters(model=args.model))
-    source, target = Path(metrics["model_dir"]), bundled_model_dir(args.model)
+    metrics = run_pipeline(settings, DataOptions(), Hyperparameters(family=args.family))
+    source, target = Path(metrics["model_dir"]), bundled_model_dir(args.family)
     artifacts = load_model_dir(source)  # verifies every checksum before anything is copied
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target)
     config, training, fitted = artifacts.config, artifacts.config["training"], artifacts.metrics
-    if MODELS[args.model].channel == ROWS:
+    if MODELS[args.family].channel == ROWS:
         features = SEED_FEATURES.format(vocab_size=config["hyperparameters"]["vocab_size"], pad=config["pad"])
         recipe, limits, train_rows = SEED_TRAINING.format(**training), SEED_LIMITS, fitted["train_rows"]
     else:
@@ -79,7 +79,7 @@ def main() -> None:
                                       seconds=fitted["seconds"])
     (target / "MODEL_CARD.md").write_text(CARD.format(
         name=config["model"], version=artifacts.version, hyper=json.dumps(config["hyperparameters"]),
-        description=MODELS[args.model].description, features=features, training=recipe, limits=limits,
+        description=MODELS[args.family].description, features=features, training=recipe, limits=limits,
         train_rows=train_rows, seed=training["seed"], sha256=artifacts.manifest["files"]["model.safetensors"],
         fingerprint=artifacts.manifest["data_fingerprint"], built=date.today().isoformat(),
         **{k: metrics[k] for k in ("accuracy", "precision", "recall", "f1", "roc_auc", "confusion_matrix")},

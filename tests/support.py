@@ -14,7 +14,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from sentiment_app.gateway.local_stack import local_url, start_endpoint, stop_process, wait_until_ready
-from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir
 
 CLI = str(Path(sys.executable).with_name("sentiment-app"))
 POSITIVE = "A wonderful, moving film with brilliant acting; I loved every minute."

@@ -151,7 +151,7 @@ def test_request_size_limit_is_a_setting(gateway: Gateway) -> None:
 def test_request_time_limit_is_a_setting(gateway: Gateway) -> None:
     """A frozen endpoint (SIGSTOP): the gateway gives up after --timeout 3 with API Gateway's 504."""
     endpoint = next(child for child in psutil.Process(gateway.app.process.pid).children(recursive=True)
-                    if "sentiment_app.serving.server" in " ".join(child.cmdline()))
+                    if "sentiment_app.cli.endpoint_server" in " ".join(child.cmdline()))
     endpoint.send_signal(signal.SIGSTOP)
     try:
         started = time.monotonic()

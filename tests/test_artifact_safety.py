@@ -15,12 +15,12 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from sentiment_app.archive import safe_extract
-from sentiment_app.artifacts import MANIFEST, WEIGHTS, load_model_dir, pack_model_archive
+from sentiment_app.artifacts.archive import safe_extract
+from sentiment_app.artifacts.model_dir import MANIFEST, WEIGHTS, load_model_dir, pack_model_archive
 from sentiment_app.errors import ArtifactError
 from sentiment_app.inference.handler import model_fn
 from sentiment_app.cli import main
-from sentiment_app.model_dirs import bundled_model_dir, newest_model_dir, resolve_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir, newest_model_dir, resolve_model_dir
 from sentiment_app.settings import load_settings
 from sentiment_app.training import train
 from tests.conftest import REPO

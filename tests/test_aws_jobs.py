@@ -28,13 +28,13 @@ from botocore.awsrequest import AWSResponse
 from click.testing import CliRunner
 from moto import mock_aws
 
-from sentiment_app.artifacts import ARTIFACT_FILES, MANIFEST, load_model_dir
+from sentiment_app.artifacts.model_dir import ARTIFACT_FILES, MANIFEST, load_model_dir
 from sentiment_app.aws.inventory import PROJECT_TAGS, TAG_KEY, TAG_VALUE
 from sentiment_app.cli import main
 from sentiment_app.data.dataset import load_imdb, stratified_sample
 from sentiment_app.evaluation.metrics import compute_metrics
 from sentiment_app.inference.handler import input_fn, model_fn, output_fn, predict_fn
-from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.pipeline import DataOptions, load_splits
 from sentiment_app.settings import load_settings
 from sentiment_app.training.job import script_args
@@ -228,8 +228,8 @@ def test_upload_train_transform_deploy_on_real_data(aws: Recorder, small_data: P
     hp = request["HyperParameters"]
     assert all(isinstance(v, str) for v in hp.values())
     assert {k: json.loads(v) for k, v in hp.items()} == {
-        "model": "lstm-seed", "epochs": 2, "batch-size": 8, "seed": 1, "embedding_dim": 32, "hidden_dim": 100,
-        "vocab_size": meta["vocab_size"], "sagemaker_program": "train.py",
+        "family": "lstm-seed", "epochs": 2, "batch-size": 8, "lr": 0.001, "seed": 1, "embedding-dim": 32,
+        "hidden-dim": 100, "vocab-size": meta["vocab_size"], "sagemaker_program": "train.py",
         "sagemaker_submit_directory": f"s3://{BUCKET}/run1/jobs/train-a/source/sourcedir.tar.gz",
         "sagemaker_region": REGION, "sagemaker_container_log_level": 20, "sagemaker_job_name": "train-a"}
     assert request["RoleArn"] == ROLE and request["Tags"] == PROJECT_TAGS
@@ -298,7 +298,7 @@ def test_training_archive_is_repacked_with_inference_code(aws: Recorder, tmp_pat
     assert url.startswith(f"s3://{BUCKET}/sentiment-app/models/bundled-")
     (archive,) = s3_objects(url).values()
     served = extract(archive, tmp_path / "served")
-    assert (served / "code" / "inference.py").is_file() and (served / "code" / "sentiment_app" / "cli.py").is_file()
+    assert (served / "code" / "inference.py").is_file() and (served / "code" / "sentiment_app" / "cli" / "__init__.py").is_file()
     assert load_model_dir(served).version == load_model_dir(bundled).version  # same weights, manifest intact
 
     aws.clear()  # an archive that already has code/ is used where it is
@@ -316,7 +316,7 @@ def test_distributed_training_request(aws: Recorder) -> None:
     assert request["HyperParameters"]["sagemaker_torch_distributed_enabled"] == "true"
     assert request["HyperParameters"]["sagemaker_instance_type"] == '"ml.g4dn.xlarge"'
     assert request["ResourceConfig"]["InstanceCount"] == 2
-    assert request["HyperParameters"]["vocab_size"] == "77"  # from the uploaded data's meta.json
+    assert request["HyperParameters"]["vocab-size"] == "77"  # from the uploaded data's meta.json
     assert request["AlgorithmSpecification"]["TrainingImage"].endswith("/pytorch-training:2.8.0-gpu-py312")
 
 

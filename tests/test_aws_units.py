@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 from sentiment_app.aws.images import image_uri
 from sentiment_app.aws.inventory import Resource, total_hourly_cost
 from sentiment_app.aws.locations import S3Location
-from sentiment_app.aws.options import checked_name
+from sentiment_app.aws.names import checked_name
 from sentiment_app.aws.pricing import hourly_cost
 from sentiment_app.aws.sourcedir import pack_sourcedir
 from sentiment_app.aws.training import TrainingSpec, script_mode_hyperparameters

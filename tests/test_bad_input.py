@@ -43,8 +43,8 @@ from sentiment_app.data.dataset import load_imdb, stratified_sample
 from sentiment_app.features import text
 from sentiment_app.inference.batch_transform import transform_file
 from sentiment_app.inference.model import SentimentModel
-from sentiment_app.model_dirs import bundled_model_dir
-from sentiment_app.serving import MAX_INVOKE_BYTES
+from sentiment_app.artifacts.locate import bundled_model_dir
+from sentiment_app.inference.handler import MAX_INVOKE_BYTES
 from tests.support import NEGATIVE, POSITIVE, ServedApp, served_app
 
 TEXT, JSON, XML, BINARY = "text/plain", "application/json", "application/xml", "application/octet-stream"

@@ -14,7 +14,7 @@ from sentiment_app.data.dataset import load_imdb, stratified_sample
 from sentiment_app.evaluation.metrics import compute_metrics
 from sentiment_app.inference.batch_transform import transform_file
 from sentiment_app.inference.model import SentimentModel
-from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir
 
 REVIEWS = [
     "A wonderful, moving film with a brilliant cast. I loved every minute of it.",

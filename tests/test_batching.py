@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from sentiment_app.inference.model import SentimentModel
-from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving.app import create_app
 from sentiment_app.serving.batching import Batcher
-from sentiment_app.serving.server import main as server_main
+from sentiment_app.cli.endpoint_server import main as server_main
 from tests.support import NEGATIVE, POSITIVE
 from tests.test_serving import running
 

@@ -21,12 +21,13 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from sentiment_app.artifacts import ARTIFACT_FILES, MANIFEST, load_model_dir
+from sentiment_app.artifacts.model_dir import ARTIFACT_FILES, MANIFEST, load_model_dir
 from sentiment_app.cli import main
 from sentiment_app.data.dataset import load_imdb, stratified_sample
 from sentiment_app.features.prepare import read_rows, write_rows
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.models.lstm import LSTMClassifier
+from sentiment_app.models.registry import build_model
 from sentiment_app.training import distributed
 from tests.conftest import csv_gz
 from tests.support import CLI, NEGATIVE, POSITIVE
@@ -99,7 +100,7 @@ def test_two_processes_reach_the_accuracy_of_one(runs: dict) -> None:
 def test_two_process_artifacts_load_and_serve(runs: dict) -> None:
     run = runs[2]
     artifacts = load_model_dir(run["model_dir"])  # refuses anything that does not match the manifest
-    assert set(artifacts.state_dict) == set(LSTMClassifier().state_dict())  # unwrapped: no "module." prefix
+    assert set(artifacts.state_dict) == set(build_model("lstm-seed", {}).state_dict())  # unwrapped: no "module." prefix
     assert artifacts.config["training"]["batch_size"] == BATCH and len(artifacts.metrics["history"]) == EPOCHS
     positive, negative = SentimentModel.load(run["model_dir"]).predict_proba([POSITIVE, NEGATIVE])
     assert 0.0 <= negative < positive <= 1.0

@@ -11,7 +11,7 @@ import pytest
 from sentiment_app.evaluation.metrics import compute_metrics
 from sentiment_app.evaluation.report import write_report
 from sentiment_app.inference.model import SentimentModel
-from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir
 
 # Predicted positive at p >= 0.5:   1    1    0    0    1    0    1    1
 LABELS = [1, 1, 1, 0, 0, 0, 1, 0]

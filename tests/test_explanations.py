@@ -15,7 +15,7 @@ from sentiment_app.gateway.local_api import create_app as gateway_app
 from sentiment_app.inference.explain import MAX_CHARS, MAX_WORDS, occlude, without
 from sentiment_app.inference.handler import input_fn, output_fn, predict_fn
 from sentiment_app.inference.model import SentimentModel
-from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving.app import create_app
 from tests.support import NEGATIVE, POSITIVE
 from tests.test_serving import running

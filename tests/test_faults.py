@@ -25,7 +25,7 @@ from sentiment_app.cli import main
 from sentiment_app.data.dataset import load_imdb
 from sentiment_app.gateway.local_stack import start_endpoint, stop_process, wait_until_ready
 from sentiment_app.inference.batch_transform import sidecars
-from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving.lifecycle import free_port
 from tests.support import CLI, in_flight, served_app
 
@@ -56,7 +56,7 @@ def cli(*args: str, env: dict[str, str] = ONE_THREAD, **kwargs) -> subprocess.Po
 def test_killed_endpoint_gives_clear_5xx_and_the_gateway_recovers_by_itself(tmp_path: Path, reviews) -> None:
     with served_app(tmp_path) as app:
         [endpoint] = [p for p in psutil.Process(app.process.pid).children()
-                      if "sentiment_app.serving.server" in p.cmdline()]
+                      if "sentiment_app.cli.endpoint_server" in p.cmdline()]
         api = f"{app.url}/api/sentiment"
         stop, killed = threading.Event(), threading.Event()
         results: list[tuple[int, dict, float, bool]] = []  # status, body, seconds, ended after the kill
@@ -226,7 +226,7 @@ def test_sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits_0(tmp_pa
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "server.log"
     with open(log_path, "wb") as log_file:
-        server = subprocess.Popen([sys.executable, "-m", "sentiment_app.serving.server", "--port", str(port),
+        server = subprocess.Popen([sys.executable, "-m", "sentiment_app.cli.endpoint_server", "--port", str(port),
                                    "--model", str(bundled_model_dir("lstm-seed"))],  # the LSTM: slow enough to watch
                                   stdout=log_file, stderr=subprocess.STDOUT)
     try:

@@ -26,7 +26,7 @@ from sentiment_app.gateway.lambda_function import lambda_handler
 from sentiment_app.gateway.local_api import create_app as create_gateway
 from sentiment_app.inference.batch_transform import transform_file
 from sentiment_app.inference.handler import InferenceError, input_fn, model_fn, output_fn, predict_fn
-from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving.app import create_app as create_endpoint
 from tests.support import POSITIVE
 from tests.test_serving import running

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sentiment_app.inference.handler import InferenceError, input_fn, model_fn, output_fn, predict_fn
-from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir
 from tests.support import NEGATIVE, POSITIVE
 
 

@@ -23,7 +23,8 @@ from sentiment_app.cli import Main
 from sentiment_app.gateway import lambda_function
 from sentiment_app.gateway.events import rest_event
 from sentiment_app.gateway.local_api import API_PATH
-from sentiment_app.gateway.package import DEFAULT_ZIP, lambda_package, lambda_zip_bytes, web_site
+from sentiment_app.cli.aws import lambda_package, web_site
+from sentiment_app.gateway.package import DEFAULT_ZIP, lambda_zip_bytes
 from sentiment_app.web import static_dir
 from tests.support import NEGATIVE, POSITIVE, running_endpoint
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 
 from tests.support import POSITIVE
 from sentiment_app.cli import main
-from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving import lifecycle
 from sentiment_app.settings import load_settings
 

@@ -45,7 +45,7 @@ def test_same_outputs_and_gradients_as_the_original_forward() -> None:
 
 
 def test_parameter_names_match_the_original_state_dict() -> None:
-    names = set(LSTMClassifier().state_dict())
+    names = set(build_model("lstm-seed", {}).state_dict())
     assert names == {
         "embedding.weight", "lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0",
         "dense.weight", "dense.bias",
@@ -54,7 +54,8 @@ def test_parameter_names_match_the_original_state_dict() -> None:
 
 def test_registry_builds_the_seed_recipe() -> None:
     model = build_model("lstm-seed", {})
-    assert MODELS["lstm-seed"].hyperparameters == {"embedding_dim": 32, "hidden_dim": 100, "vocab_size": 5000}
+    assert MODELS["lstm-seed"].hyperparameters == {"epochs": 10, "batch_size": 512, "lr": 1e-3,
+                                                   "embedding_dim": 32, "hidden_dim": 100, "vocab_size": 5000}
     assert model.lstm.hidden_size == 100 and model.embedding.num_embeddings == 5000
 
 

@@ -69,7 +69,7 @@ def trained(channel: Path) -> dict[str, Path]:
     dirs = {}
     for name, args in ARGS.items():
         model_dir = channel / "models" / name
-        done = entry_point("--model", name, "--seed", "2", "--data-dir", str(channel / "training"),
+        done = entry_point("--family", name, "--seed", "2", "--data-dir", str(channel / "training"),
                            "--validation-dir", str(channel / "validation"), "--model-dir", str(model_dir), *args)
         assert done.returncode == 0, done.stderr[-3000:]
         dirs[name] = model_dir
@@ -156,8 +156,9 @@ def test_batch_transform_reads_every_line_as_text_for_text_models(trained: dict[
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--model", "nbsvm", "--layers", "2"], "unrecognized arguments: --layers 2"),
-    (["--model", "bilstm", "--hidden_dim", "wide"], "argument --hidden_dim: invalid int value: 'wide'"),
+    (["--family", "nbsvm", "--layers", "2"], "unrecognized arguments: --layers 2"),
+    (["--family", "bilstm", "--hidden_dim", "wide"], "argument --hidden-dim/--hidden_dim: invalid int value: 'wide'"),
+    (["--family", "nope"], "invalid choice: 'nope'"),
     (["--model", "nope"], "invalid choice: 'nope'"),
 ])
 def test_entry_point_refuses_unknown_models_and_hyperparameters(args: list[str], message: str, tmp_path: Path,
@@ -169,14 +170,22 @@ def test_entry_point_refuses_unknown_models_and_hyperparameters(args: list[str],
 
 def test_cli_refuses_unknown_models_and_hyperparameters(tmp_path: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(main, ["train", "--home", str(tmp_path), "--model", "nope"])
+    result = runner.invoke(main, ["train", "--home", str(tmp_path), "--family", "nope"])
     assert result.exit_code == 2 and "'nope' is not one of" in result.output
-    result = runner.invoke(main, ["train", "--home", str(tmp_path), "--model", "nbsvm", "--hp", "layers=2"])
+    result = runner.invoke(main, ["train", "--home", str(tmp_path), "--family", "nbsvm", "--hp", "layers=2"])
     assert result.exit_code == 1 and "does not take ['layers']" in result.output
-    result = runner.invoke(main, ["train", "--home", str(tmp_path), "--model", "nbsvm", "--hp", "C=high"])
+    result = runner.invoke(main, ["train", "--home", str(tmp_path), "--family", "nbsvm", "--hp", "C=high"])
     assert result.exit_code == 1 and "C='high' is not a float" in result.output
-    result = runner.invoke(main, ["pipeline", "--home", str(tmp_path), "--model", "bilstm", "--epochs", "3"])
+    result = runner.invoke(main, ["pipeline", "--home", str(tmp_path), "--family", "bilstm", "--epochs", "3"])
     assert result.exit_code == 1 and "--hp KEY=VALUE" in result.output
+
+
+def test_model_naming_a_family_still_works_and_says_it_is_deprecated(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["train", "--home", str(tmp_path), "--model", "nbsvm", "--hp", "layers=2"])
+    assert result.exit_code == 1 and "does not take ['layers']" in result.output  # read as --family nbsvm
+    assert "--model is deprecated for that, use --family nbsvm" in result.output
+    result = CliRunner().invoke(main, ["train", "--home", str(tmp_path), "--model", "nbsvm", "--family", "bilstm"])
+    assert result.exit_code == 2 and "disagree" in result.output
 
 
 def test_models_command_lists_families_and_marks_the_default() -> None:
@@ -193,7 +202,7 @@ def test_models_command_lists_families_and_marks_the_default() -> None:
 @pytest.mark.slow  # trains through the entry point on real reviews (shared module fixture)
 def test_pipeline_trains_a_text_model_from_the_text_channel(tmp_path: Path, real_data: Path) -> None:
     args = ["pipeline", "--home", str(tmp_path), "--data", str(real_data), "--max-reviews", "600",
-            "--model", "nbsvm", "--hp", "hash_bits=18", "--json"]
+            "--family", "nbsvm", "--hp", "hash_bits=18", "--json"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout.strip().splitlines()[-1])

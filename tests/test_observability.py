@@ -17,8 +17,8 @@ import pytest
 
 from sentiment_app.gateway import local_api
 from sentiment_app.gateway.local_stack import ENDPOINT_URL_ENV
-from sentiment_app.model_dirs import bundled_model_dir
-from sentiment_app.observability import new_request_id
+from sentiment_app.artifacts.locate import bundled_model_dir
+from sentiment_app.http_common.observability import new_request_id
 from sentiment_app.serving import app as container_app
 from sentiment_app.serving.app import create_app
 from tests.support import NEGATIVE, POSITIVE, parse_metrics

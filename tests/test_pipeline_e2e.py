@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_app.artifacts import load_model_dir
+from sentiment_app.artifacts.model_dir import load_model_dir
 from sentiment_app.fileio import sha256_file
 
 pytestmark = pytest.mark.slow

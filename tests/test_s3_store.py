@@ -322,8 +322,8 @@ def test_batch_transform_takes_a_prefix_as_a_transform_job_does(bucket, s3, tmp_
 
 def test_model_may_be_an_s3_model_tar_gz(bucket, tmp_path) -> None:
     """``--model s3://.../model.tar.gz`` (a SageMaker ModelDataUrl): fetched, verified, unpacked once."""
-    from sentiment_app.artifacts import pack_model_archive
-    from sentiment_app.model_dirs import bundled_model_dir
+    from sentiment_app.artifacts.model_dir import pack_model_archive
+    from sentiment_app.artifacts.locate import bundled_model_dir
 
     archive = pack_model_archive(bundled_model_dir(), tmp_path / "model.tar.gz")
     S3Store(f"s3://{bucket}/models").put_file("model.tar.gz", archive)

@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from starlette.applications import Starlette
 
 from tests.support import NEGATIVE, POSITIVE, in_flight, parse_metrics
-from sentiment_app.model_dirs import bundled_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.inference.handler import model_fn
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.serving import app as app_module
@@ -214,7 +214,7 @@ def two_worker_server(env: dict[str, str], startups: int = 2) -> Iterator[tuple[
     with SIGTERM, which must end it cleanly after ``startups`` worker starts (one per replacement)."""
     port = free_port("127.0.0.1")
     env = {**os.environ, **env, "SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": "2"}
-    server = subprocess.Popen([sys.executable, "-m", "sentiment_app.serving.server", "--model", str(bundled_model_dir())],
+    server = subprocess.Popen([sys.executable, "-m", "sentiment_app.cli.endpoint_server", "--model", str(bundled_model_dir())],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
@@ -290,7 +290,7 @@ def test_a_worker_killed_mid_request_is_replaced_and_not_counted_in_flight(tmp_p
 def test_any_free_port_needs_one_worker() -> None:
     from click.testing import CliRunner
 
-    from sentiment_app.serving.server import main
+    from sentiment_app.cli.endpoint_server import main
 
     refused = CliRunner().invoke(main, ["--model", str(bundled_model_dir()), "--port", "0", "--workers", "2"])
     assert refused.exit_code == 2 and "needs one worker" in refused.output

@@ -8,7 +8,7 @@ hyperparameters, the evaluation by the model's weights.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,35 +31,25 @@ from sentiment_app.training.job import TrainingJob, run_training_job
 
 @dataclass(frozen=True)
 class Hyperparameters:
-    """The training recipe; defaults are the original project's (``lstm-seed``).
+    """The training recipe: a model family, the seed, and the hyperparameters given for it
+    (``params``); every other hyperparameter is the family's default in the model registry."""
 
-    ``params`` are a text model's own hyperparameters (``--hp key=value``); the other fields after
-    ``model`` and ``seed`` are the original recipe's."""
-
-    model: str = SEED_MODEL
-    epochs: int = 10
-    batch_size: int = 512
+    family: str = SEED_MODEL
     seed: int = 1
-    embedding_dim: int = 32
-    hidden_dim: int = 100
-    vocab_size: int = 5000
     params: tuple[tuple[str, Any], ...] = ()
 
     @property
     def channel(self) -> str:
-        return get_spec(self.model).channel
+        return get_spec(self.family).channel
+
+    def resolve(self) -> dict[str, Any]:
+        """Every hyperparameter of the family; unknown or unparsable ones are refused here."""
+        return resolve_hyperparameters(self.family, dict(self.params))
 
     def as_args(self) -> dict[str, Any]:
-        """Names as the entry point spells them (``batch-size`` keeps the original's hyphen)."""
-        if self.channel == TEXT:
-            return {"model": self.model, "seed": self.seed, **resolve_hyperparameters(self.model, dict(self.params))}
-        if self.params:
-            raise ModelChoiceError(f"{self.model} takes no --hp; its settings are --epochs, --batch-size, "
-                                   "--embedding-dim, --hidden-dim, --vocab-size")
-        values = dict(self.__dict__)
-        values.pop("params")
-        values["batch-size"] = values.pop("batch_size")
-        return values
+        """The entry point's arguments, dashed as it spells them (and SageMaker passes them)."""
+        dashed = {key.replace("_", "-"): value for key, value in self.resolve().items()}
+        return {"family": self.family, "seed": self.seed, **dashed}
 
 
 @dataclass
@@ -89,11 +79,11 @@ def prepare(settings: Settings, options: DataOptions, splits: dict[str, Reviews]
 
 def train(settings: Settings, prepared: PreparedData, hyper: Hyperparameters, nproc_per_node: int = 1) -> TrainingJob:
     if hyper.channel == TEXT and nproc_per_node > 1:
-        raise ModelChoiceError(f"{hyper.model} trains in one process; --nproc-per-node is for lstm-seed")
+        raise ModelChoiceError(f"{hyper.family} trains in one process; --nproc-per-node is for lstm-seed")
     if hyper.channel != prepared.kind:
-        raise ValueError(f"{hyper.model} reads the {hyper.channel} channel, not {prepared.kind}")
-    if hyper.channel == ROWS and hyper.vocab_size != prepared.vocab_size:
-        raise ValueError(f"vocab_size {hyper.vocab_size} differs from the prepared data's {prepared.vocab_size}")
+        raise ValueError(f"{hyper.family} reads the {hyper.channel} channel, not {prepared.kind}")
+    if hyper.channel == ROWS:  # the network's vocabulary is the prepared dictionary's
+        hyper = replace(hyper, params=(*hyper.params, ("vocab_size", prepared.vocab_size)))
     return run_training_job(settings, open_store(settings.store), prepared, hyper.as_args(), nproc_per_node)
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sentiment_app.archive import safe_extract
-from sentiment_app.artifacts import pack_model_archive
+from sentiment_app.artifacts.archive import safe_extract
+from sentiment_app.artifacts.model_dir import pack_model_archive
 from sentiment_app.aws.inventory import PROJECT_TAGS
 from sentiment_app.aws.locations import S3Location
 from sentiment_app.aws.session import Aws

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tarfile
 from pathlib import Path
 
-from sentiment_app.artifacts import CODE_REQUIREMENTS, add_bytes, add_package_source
+from sentiment_app.artifacts.model_dir import CODE_REQUIREMENTS, add_bytes, add_package_source
 from sentiment_app.fileio import atomic_open
 
 ENTRY_POINT = "train.py"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sentiment_app.artifacts import METRICS
+from sentiment_app.artifacts.model_dir import METRICS
 from sentiment_app.aws.channels import TRAINING, VALIDATION
 from sentiment_app.aws.inventory import PROJECT_TAGS
 from sentiment_app.aws.locations import S3Location

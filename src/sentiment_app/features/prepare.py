@@ -3,7 +3,8 @@
 Tokenizing runs on every core with one stem cache per worker; the result is cached in the store
 under a key made from the data's content and the settings, so a second run only checks the key.
 The text models read a second form, :func:`prepare_text`: ``label,text`` CSV rows of the cleaned
-reviews, cached the same way.
+reviews (``label,text,movie`` when the movies are known, for a validation split by movie), cached
+the same way.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from sentiment_app.data.dataset import Reviews
 from sentiment_app.features.encode import PAD_LENGTH, encode_rows
 from sentiment_app.features.text import Tokenizer
 from sentiment_app.features.tokens import clean_text
-from sentiment_app.features.vocab import build_vocab
+from sentiment_app.features.vocab import VOCAB_SIZE, build_vocab
 from sentiment_app.fileio import atomic_open
 from sentiment_app.store import ArtifactStore
 
 FEATURES_VERSION = 1
+TEXT_VERSION = 2  # 2: a third column, the movie, when the reviews' movies are known
 PREFIX = "sagemaker/sentiment_rnn"
 TEXT_PREFIX = "sagemaker/sentiment_text"
 ROWS, TEXT = "rows", "text"
@@ -68,7 +70,7 @@ def tokenize_all(texts: list[str], workers: int, desc: str = "tokenize") -> list
 
 @dataclass(frozen=True)
 class FeatureSettings:
-    vocab_size: int = 5000
+    vocab_size: int = VOCAB_SIZE
     pad: int = PAD_LENGTH
 
 
@@ -109,11 +111,21 @@ class PreparedData:
         return f"{self.prefix}/meta.json"
 
 
-def fingerprint(splits: dict[str, Reviews], features: FeatureSettings) -> str:
-    digest = hashlib.sha256(json.dumps({"v": FEATURES_VERSION, **asdict(features)}, sort_keys=True).encode())
+def _digest(settings: dict, splits: dict[str, Reviews], groups: bool = False) -> str:
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     for name in sorted(splits):
-        digest.update(name.encode() + splits[name].fingerprint().encode())
+        digest.update(name.encode() + splits[name].fingerprint(groups).encode())
     return digest.hexdigest()
+
+
+def fingerprint(splits: dict[str, Reviews], features: FeatureSettings) -> str:
+    """The rows channel's cache key: its version, its settings and the reviews."""
+    return _digest({"v": FEATURES_VERSION, **asdict(features)}, splits)
+
+
+def text_fingerprint(splits: dict[str, Reviews]) -> str:
+    """The text channel's cache key: its version and the reviews with their movies (it holds both)."""
+    return _digest({"text": TEXT_VERSION}, splits, groups=True)
 
 
 def write_rows(path: Path, labels: np.ndarray, rows: np.ndarray) -> None:
@@ -130,22 +142,25 @@ def read_rows(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def write_texts(path: Path, reviews: Reviews) -> None:
-    """``label,text`` per line (CSV quoting, no header): the text channel."""
+    """``label,text`` per line, plus ``,movie`` when the movies are known (CSV quoting, no header):
+    the text channel."""
+    labels, texts = reviews.labels.tolist(), map(clean_text, tqdm(reviews.texts, desc="text channel", unit="review"))
+    rows = zip(labels, texts) if reviews.groups is None else zip(labels, texts, reviews.groups.tolist())
     with atomic_open(path, "w") as f:
-        csv.writer(f, lineterminator="\n").writerows(
-            zip(reviews.labels.tolist(), map(clean_text, tqdm(reviews.texts, desc="text channel", unit="review"))))
+        csv.writer(f, lineterminator="\n").writerows(rows)
 
 
 def read_texts(path: Path) -> Reviews:
-    """Inverse of :func:`write_texts`."""
+    """Inverse of :func:`write_texts`; a file without the movie column (older ones) gives no groups."""
     with open(path, encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
-    return Reviews([text for _, text in rows], np.array([int(label) for label, _ in rows], dtype=np.int64))
+    groups = np.array([row[2] for row in rows]) if rows and all(len(row) == 3 for row in rows) else None
+    return Reviews([row[1] for row in rows], np.array([int(row[0]) for row in rows], dtype=np.int64), groups)
 
 
 def prepare_text(store: ArtifactStore, splits: dict[str, Reviews]) -> PreparedData:
     """Build (or find cached) the text channel for ``splits`` in ``store``."""
-    digest = fingerprint(splits, FeatureSettings(vocab_size=0, pad=0))
+    digest = text_fingerprint(splits)
     prefix = f"{TEXT_PREFIX}/{digest[:16]}"
     if store.exists(f"{prefix}/meta.json"):
         return PreparedData(**json.loads(store.read_bytes(f"{prefix}/meta.json")))

@@ -10,9 +10,10 @@ from collections import Counter
 from collections.abc import Iterable
 
 INFREQUENT = 1  # id of every word outside the dictionary; 0 is padding
+VOCAB_SIZE = 5000  # the original recipe's dictionary size
 
 
-def build_vocab(tokenized: Iterable[list[str]], vocab_size: int = 5000) -> dict[str, int]:
+def build_vocab(tokenized: Iterable[list[str]], vocab_size: int = VOCAB_SIZE) -> dict[str, int]:
     if vocab_size < 3:
         raise ValueError("vocab_size must be at least 3 (0 = padding, 1 = infrequent word)")
     counts: Counter[str] = Counter()

@@ -7,7 +7,7 @@ With an :class:`AccessControl` the API route demands ``x-api-key`` (never for th
 applies each key's rate and quota. The gateway's own answers carry the function's CORS headers
 (``lambda_function.cors_headers``), as the deployed API's gateway responses do. ``GET /ready`` says
 whether the endpoint behind the function answers ``/ping``; ``GET /metrics`` and the request ids and
-JSON request log come from :mod:`sentiment_app.observability`.
+JSON request log come from :mod:`sentiment_app.http_common.observability`.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from sentiment_app.gateway.access import AccessControl
 from sentiment_app.gateway.events import LocalContext, parse_proxy_response, rest_event
 from sentiment_app.gateway.lambda_function import cors_headers, lambda_handler
 from sentiment_app.gateway.local_stack import ENDPOINT_URL_ENV
-from sentiment_app.observability import instrument, request_id_of
-from sentiment_app.request_body import PayloadTooLarge, read_body
+from sentiment_app.http_common.observability import instrument, request_id_of
+from sentiment_app.http_common.body import PayloadTooLarge, read_body
 from sentiment_app.serving.lifecycle import pings
-from sentiment_app.serving.openapi import gateway_document, openapi_route
+from sentiment_app.http_common.openapi import gateway_document, openapi_route
 from sentiment_app.web import DEFAULT_API_URL, config_script, static_dir
 
 API_PATH = "/api/sentiment"

@@ -25,6 +25,8 @@ REQUEST_TYPES = (TEXT, JSON, CSV)
 RESPONSE_TYPES = (JSON, TEXT)
 DEFAULT_ACCEPT = JSON
 MAX_REVIEWS = 1000
+MAX_INVOKE_BYTES = 6 * 1024 * 1024
+"""InvokeEndpoint's body limit (6 MB), which applies whatever the container would accept."""
 
 
 class InferenceError(Exception):

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from scipy.special import expit
 
-from sentiment_app.artifacts import ModelArtifacts, load_model_dir
+from sentiment_app.artifacts.model_dir import ModelArtifacts, load_model_dir
 from sentiment_app.features.encode import encode_rows
 from sentiment_app.features.text import Tokenizer
 from sentiment_app.models.registry import ROWS, build_model, get_spec

@@ -24,7 +24,7 @@ class LSTMClassifier(nn.Module):
     read after one padding step (the original read it after all 500 padding steps).
     """
 
-    def __init__(self, embedding_dim: int = 32, hidden_dim: int = 100, vocab_size: int = 5000) -> None:
+    def __init__(self, embedding_dim: int, hidden_dim: int, vocab_size: int) -> None:
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
         self.lstm = nn.LSTM(embedding_dim, hidden_dim)

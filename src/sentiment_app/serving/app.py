@@ -29,11 +29,11 @@ from sentiment_app.inference.handler import (
     InferenceError, Prediction, Reviews, explained, input_fn, model_fn, negotiate, output_fn,
 )
 from sentiment_app.inference.model import SentimentModel
-from sentiment_app.observability import instrument
-from sentiment_app.request_body import PayloadTooLarge, read_body
-from sentiment_app.serving import MAX_INVOKE_BYTES
+from sentiment_app.http_common.observability import instrument
+from sentiment_app.http_common.body import PayloadTooLarge, read_body
+from sentiment_app.inference.handler import MAX_INVOKE_BYTES
 from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS, Batcher
-from sentiment_app.serving.openapi import endpoint_document, openapi_route
+from sentiment_app.http_common.openapi import endpoint_document, openapi_route
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ import psutil
 
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.fileio import atomic_write_bytes
-from sentiment_app.model_dirs import resolve_model_dir
+from sentiment_app.artifacts.locate import resolve_model_dir
 from sentiment_app.serving import IDLE_SHUTDOWN_LINE
 from sentiment_app.settings import Settings
 
@@ -166,7 +166,7 @@ def pings(url: str) -> bool:
 
 def server_command(model_dir: str | Path, host: str, port: int, name: str) -> list[str]:
     """The endpoint server as its own process, as SageMaker runs the model container apart."""
-    return [sys.executable, "-m", "sentiment_app.serving.server", "--model", str(model_dir),
+    return [sys.executable, "-m", "sentiment_app.cli.endpoint_server", "--model", str(model_dir),
             "--host", host, "--port", str(port), "--name", name]
 
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sentiment_app.artifacts import pack_model_archive
+from sentiment_app.artifacts.model_dir import pack_model_archive
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.features.prepare import PreparedData
 from sentiment_app.fileio import atomic_write_bytes
-from sentiment_app.model_dirs import models_root
+from sentiment_app.artifacts.locate import models_root
 from sentiment_app.settings import Settings
 from sentiment_app.store import ArtifactStore
 
@@ -44,7 +44,7 @@ class TrainingJob:
 
 def job_name(prepared: PreparedData, hyperparameters: dict[str, Any]) -> str:
     key = json.dumps({"data": prepared.fingerprint, "hp": hyperparameters}, sort_keys=True)
-    return f"sentiment-{hyperparameters.get('model', 'lstm-seed')}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+    return f"sentiment-{hyperparameters['family']}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
 
 def script_args(hyperparameters: dict[str, Any]) -> list[str]:

@@ -5,8 +5,9 @@ Contract: hyperparameters arrive as command-line arguments; data from ``SM_CHANN
 ``SM_CHANNEL_VALIDATION`` used only to report accuracy per epoch; artifacts go to
 ``SM_MODEL_DIR``; a checkpoint is written to ``<SAGEMAKER_BASE_DIR or /opt/ml>/checkpoints`` after
 every epoch and picked up on restart. Every default works without those variables.
-``--model`` picks the family: the text models (``--model nbsvm|bilstm|region-cnn|ensemble``) read a
-``label,text`` channel instead and are trained by :mod:`sentiment_app.training.fit_text`.
+``--family`` picks the model family (:mod:`sentiment_app.training.arguments`): the text families
+(``--family nbsvm|bilstm|region-cnn|ensemble``) read a ``label,text`` channel instead and are
+trained by :mod:`sentiment_app.training.fit_text`.
 """
 
 from __future__ import annotations
@@ -24,37 +25,15 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from sentiment_app.artifacts import save_model_dir
+from sentiment_app.artifacts.model_dir import save_model_dir
 from sentiment_app.features.prepare import read_rows
 from sentiment_app.fileio import atomic_open, sha256_file
-from sentiment_app.models.registry import MODELS, ROWS, SEED_MODEL, TEXT, build_model
+from sentiment_app.models.registry import MODELS, TEXT, build_model, get_spec, network_hyperparameters
 from sentiment_app.training import distributed
+from sentiment_app.training.arguments import hyperparameters, parse_args, requested_family
 from sentiment_app.training.fit_text import train_text_model
 
 CHECKPOINT = "checkpoint.pt"
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    base = Path(os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml"))
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default=SEED_MODEL, choices=sorted(n for n, s in MODELS.items() if s.channel == ROWS))
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=512)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--embedding_dim", type=int, default=32)
-    p.add_argument("--hidden_dim", type=int, default=100)
-    p.add_argument("--vocab_size", type=int, default=5000)
-    # One thread by default: the LSTM runs thousands of tiny per-step kernels, too small to share
-    # across cores, and OpenMP threads waiting for each other on a busy machine made a batch take
-    # 46 s instead of 1.5 s. 0 keeps torch's own default (one thread per core).
-    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (0 = torch's default)")
-    p.add_argument("--model-dir", type=Path, default=Path(os.environ.get("SM_MODEL_DIR", base / "model")))
-    p.add_argument("--data-dir", type=Path, default=Path(os.environ.get("SM_CHANNEL_TRAINING", base / "input/data/training")))
-    validation = os.environ.get("SM_CHANNEL_VALIDATION")
-    p.add_argument("--validation-dir", type=Path, default=Path(validation) if validation else None)
-    p.add_argument("--checkpoint-dir", type=Path, default=base / "checkpoints")
-    return p.parse_args(argv)
 
 
 def load_channel(folder: Path) -> tuple[torch.Tensor, torch.Tensor]:
@@ -95,8 +74,9 @@ def train(args: argparse.Namespace, ctx: distributed.Context = distributed.Conte
     torch.manual_seed(args.seed)
     x, y = load_channel(args.data_dir)
     val = load_channel(args.validation_dir) if args.validation_dir else None
-    hyper = {"embedding_dim": args.embedding_dim, "hidden_dim": args.hidden_dim, "vocab_size": args.vocab_size}
-    model = build_model(args.model, hyper)
+    recipe = hyperparameters(args)
+    hyper = network_hyperparameters(args.family, recipe)
+    model = build_model(args.family, hyper)
     net = distributed.wrap(model, ctx)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     loss_fn = nn.BCELoss()
@@ -142,8 +122,9 @@ def train(args: argparse.Namespace, ctx: distributed.Context = distributed.Conte
         distributed.barrier(ctx)
 
     vocab = json.loads((args.data_dir / "word_dict.json").read_text("utf-8"))
-    config = {"model": args.model, "hyperparameters": hyper, "pad": int(x.shape[1] - 1),
-              "training": {"epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed, "lr": args.lr}}
+    training = {k: v for k, v in recipe.items() if k not in hyper}
+    config = {"model": args.family, "hyperparameters": hyper, "pad": int(x.shape[1] - 1),
+              "training": {**training, "seed": args.seed}}
     metrics = {"history": history, "train_rows": len(x)}
     if ctx.is_main:
         save_model_dir(args.model_dir, model.state_dict(), config, vocab, metrics, data_fingerprint(args.data_dir))
@@ -151,22 +132,16 @@ def train(args: argparse.Namespace, ctx: distributed.Context = distributed.Conte
     return metrics
 
 
-def requested_model(argv: list[str]) -> str:
-    """The ``--model`` argument alone (the text models take other hyperparameters)."""
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--model", default=SEED_MODEL)
-    return p.parse_known_args(argv)[0].model
-
-
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    if getattr(MODELS.get(requested_model(argv)), "channel", None) == TEXT:
+    family = requested_family(argv)
+    if family in MODELS and get_spec(family).channel == TEXT:
         # Text models fit in one process; launched under torchrun (e.g. a multi-instance SageMaker
         # job), only rank 0 trains, so no two processes write the model folder.
         if int(os.environ.get("RANK", "0")) == 0:
             train_text_model(argv, data_fingerprint)
         return
-    args = parse_args(argv)
+    args = parse_args(argv, __doc__.splitlines()[0])
     with distributed.session() as ctx:
         train(args, ctx)
 

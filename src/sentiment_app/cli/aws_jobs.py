@@ -13,31 +13,27 @@ import click
 from sentiment_app.aws.channels import read_meta, upload_prepared
 from sentiment_app.aws.images import image_uri
 from sentiment_app.aws.locations import S3Location
-from sentiment_app.aws.options import (checked_name, image_option, poll_option, region_option, stamp, with_location,
-                                       with_model_source, with_role)
+from sentiment_app.aws.names import checked_name, stamp
 from sentiment_app.aws.pricing import format_cost, hourly_cost
 from sentiment_app.aws.serving_model import ModelSource, create_model, serving_model_data
 from sentiment_app.aws.session import connect
 from sentiment_app.aws.training import TrainingSpec, start_training_job, training_results
 from sentiment_app.aws.transform import read_probabilities, transform_request
 from sentiment_app.aws.waiting import TRAINING_JOB, TRANSFORM_JOB, wait_for
-from sentiment_app.cli_options import with_settings, with_store
+from sentiment_app.cli.aws_options import image_option, poll_option, region_option, with_location, with_model_source, with_role
+from sentiment_app.cli.options import JSON_OPTION, with_settings, with_store
+from sentiment_app.cli.output import echo_json, echo_metrics
+from sentiment_app.cli.recipe import data_options, recipe_options
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.evaluation.metrics import compute_metrics
-from sentiment_app.models.registry import MODELS, ROWS, SEED_MODEL
+from sentiment_app.models.registry import MODELS, ROWS
 from sentiment_app.pipeline import DataOptions, Hyperparameters, load_splits, prepare, write_review_lines
-from sentiment_app.pipeline_commands import data_options
 from sentiment_app.settings import Settings
 from sentiment_app.store import open_store
 from sentiment_app.store.objects import local_input
 
 TRANSFORM_INPUT = "test_reviews.csv"
 ROW_MODELS = sorted(name for name, spec in MODELS.items() if spec.channel == ROWS)
-
-
-def echo_json(value: Any, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(value, default=str))
 
 
 @click.command("upload")
@@ -64,29 +60,25 @@ def upload_command(settings: Settings, options: DataOptions, location: S3Locatio
 @click.option("--instance-count", type=click.IntRange(min=1), default=1, show_default=True,
               help="More than 1 trains with SageMaker's torch_distributed (torchrun on every instance).")
 @click.option("--max-runtime", type=click.IntRange(min=60), default=24 * 3600, show_default=True, help="Seconds.")
-@click.option("--model", "model_name", type=click.Choice(ROW_MODELS), default=SEED_MODEL, show_default=True,
-              help="Model family (those trained on the uploaded encoded channel).")
-@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=512, show_default=True)
-@click.option("--embedding-dim", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--hidden-dim", type=click.IntRange(min=1), default=100, show_default=True)
+@recipe_options
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for the job and fetch its metrics.")
 @poll_option
-@click.option("--json", "as_json", is_flag=True, help="Print the job's results as one JSON object (last line).")
+@JSON_OPTION
 def train_command(location: S3Location, role: str, region: str | None, image: str | None, job_name: str | None,
-                  instance_type: str, instance_count: int, max_runtime: int, model_name: str, epochs: int,
-                  batch_size: int, embedding_dim: int, hidden_dim: int, seed: int, wait: bool, poll: float,
-                  as_json: bool) -> None:
+                  instance_type: str, instance_count: int, max_runtime: int, family: str, params: tuple, seed: int,
+                  wait: bool, poll: float, as_json: bool) -> None:
     """Train on SageMaker: the project's entry point in the PyTorch training container (script mode).
 
     Packs the source into sourcedir.tar.gz, uploads it, creates the (tagged) training job on the
     data `aws upload` put under the bucket, waits, then prints the final metrics."""
+    if MODELS[family].channel != ROWS:
+        raise SentimentAppError(f"aws train runs the families of the uploaded encoded channel ({', '.join(ROW_MODELS)}), "
+                                f"not {family}")
     aws = connect(region)
     name = checked_name(job_name or f"sentiment-train-{stamp()}", "training job name")
     meta = read_meta(location)
-    hyper = Hyperparameters(model=model_name, epochs=epochs, batch_size=batch_size, seed=seed,
-                            embedding_dim=embedding_dim, hidden_dim=hidden_dim, vocab_size=int(meta["vocab_size"]))
+    hyper = Hyperparameters(family, seed, (*params, ("vocab_size", int(meta["vocab_size"]))))
     spec = TrainingSpec(name, role, image or image_uri(aws.region, "training", instance_type), instance_type,
                         instance_count, max_runtime_s=max_runtime, hyperparameters=hyper.as_args())
     start_training_job(aws, location, spec)
@@ -128,7 +120,7 @@ def transform_model(aws: Any, location: S3Location, source: ModelSource, model_n
 @click.option("--instance-type", default="ml.m5.large", show_default=True)
 @click.option("--instance-count", type=click.IntRange(min=1), default=1, show_default=True)
 @poll_option
-@click.option("--json", "as_json", is_flag=True, help="Print the test metrics as one JSON object (last line).")
+@JSON_OPTION
 def transform_command(settings: Settings, options: DataOptions, source: ModelSource, location: S3Location, role: str,
                       region: str | None, image: str | None, model_name: str | None, job_name: str | None,
                       instance_type: str, instance_count: int, poll: float, as_json: bool) -> None:
@@ -155,7 +147,5 @@ def transform_command(settings: Settings, options: DataOptions, source: ModelSou
     if len(probabilities) != len(test):
         raise SentimentAppError(f"{output} has {len(probabilities)} predictions for {len(test)} reviews")
     metrics = compute_metrics(test.labels, probabilities)
-    for key in ("accuracy", "precision", "recall", "f1", "roc_auc"):
-        click.echo(f"{key:>10}: {metrics[key]:.4f}" if metrics[key] is not None else f"{key:>10}: n/a")
-    click.echo(f"confusion matrix [[tn, fp], [fn, tp]]: {metrics['confusion_matrix']}")
+    echo_metrics(metrics)
     echo_json({**metrics, "job": name, "model": model, "output": output}, as_json)

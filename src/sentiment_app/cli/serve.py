@@ -14,7 +14,7 @@ from types import FrameType
 import click
 import uvicorn
 
-from sentiment_app.cli_options import MODEL_SOURCE, with_settings
+from sentiment_app.cli.options import MODEL_SOURCE, with_settings
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.gateway.access import AccessControl
 from sentiment_app.gateway.apikeys import ApiKeyStore
@@ -22,8 +22,8 @@ from sentiment_app.gateway.local_api import INTEGRATION_TIMEOUT_S, MAX_REQUEST_B
 from sentiment_app.gateway.local_stack import (
     check_port_free, local_url, set_lambda_environment, start_endpoint, stop_process, wait_until_ready,
 )
-from sentiment_app.model_dirs import resolve_model_dir
-from sentiment_app.observability import log_requests_as_json_lines
+from sentiment_app.artifacts.locate import resolve_model_dir
+from sentiment_app.http_common.observability import log_requests_as_json_lines
 from sentiment_app.settings import Settings
 from sentiment_app.web import DEFAULT_API_URL
 

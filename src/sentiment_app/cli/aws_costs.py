@@ -8,7 +8,7 @@ import click
 
 from sentiment_app.aws.cleanup import cleanup
 from sentiment_app.aws.inventory import TAG_KEY, TAG_VALUE, Resource, project_resources, total_hourly_cost, utcnow
-from sentiment_app.aws.options import region_option
+from sentiment_app.cli.aws_options import region_option
 from sentiment_app.aws.pricing import format_cost
 from sentiment_app.aws.session import connect
 

@@ -7,12 +7,13 @@ import click
 from sentiment_app.aws.endpoints import create_endpoint, delete_endpoint
 from sentiment_app.aws.images import image_uri
 from sentiment_app.aws.locations import S3Location
-from sentiment_app.aws.options import (STAMP_LENGTH, checked_name, image_option, poll_option, region_option, stamp,
-                                       with_home, with_location, with_model_source, with_role)
+from sentiment_app.aws.names import STAMP_LENGTH, checked_name, stamp
 from sentiment_app.aws.pricing import format_cost, hourly_cost
 from sentiment_app.aws.serving_model import ModelSource, create_model, serving_model_data
 from sentiment_app.aws.session import connect
 from sentiment_app.aws.waiting import ENDPOINT, wait_for
+from sentiment_app.cli.aws_options import image_option, poll_option, region_option, with_location, with_model_source, with_role
+from sentiment_app.cli.options import with_home
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.settings import Settings
 

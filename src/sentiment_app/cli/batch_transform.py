@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from sentiment_app.cli_options import MODEL_SOURCE, with_settings, with_store
+from sentiment_app.cli.options import MODEL_SOURCE, with_settings, with_store
 from sentiment_app.errors import ArtifactError
 from sentiment_app.inference.batch_transform import transform_file
 from sentiment_app.inference.handler import JSON, TEXT
 from sentiment_app.inference.model import SentimentModel
-from sentiment_app.model_dirs import resolve_model_dir
+from sentiment_app.artifacts.locate import resolve_model_dir
 from sentiment_app.settings import Settings
 from sentiment_app.store.objects import input_prefix, is_folder, local_input, local_output, output_uri, resolve_input, within
 

@@ -1,4 +1,4 @@
-"""``sentiment-app endpoint ...``: the command layer over ``lifecycle``; it only parses and prints."""
+"""``sentiment-app endpoint ...``: local endpoints over :mod:`sentiment_app.serving.lifecycle`; parses and prints only."""
 
 from __future__ import annotations
 
@@ -7,29 +7,11 @@ from pathlib import Path
 
 import click
 
-from sentiment_app.cli_options import MODEL_SOURCE, with_settings
+from sentiment_app.cli.options import MODEL_SOURCE, with_settings
+from sentiment_app.cli.output import duration, table
 from sentiment_app.serving import lifecycle
 from sentiment_app.serving.lifecycle import Endpoint
 from sentiment_app.settings import Settings
-
-
-def duration(seconds: float | None) -> str:
-    """``3725`` → ``1h02m``: uptime at a glance."""
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days}d{hours:02d}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
-def table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
 @click.group()

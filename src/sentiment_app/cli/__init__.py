@@ -15,16 +15,16 @@ import click
 from sentiment_app.errors import SentimentAppError
 
 COMMANDS = {
-    "prepare": "sentiment_app.pipeline_commands:prepare_command",
-    "train": "sentiment_app.pipeline_commands:train_command",
-    "evaluate": "sentiment_app.pipeline_commands:evaluate_command",
-    "pipeline": "sentiment_app.pipeline_commands:pipeline_command",
-    "batch-transform": "sentiment_app.batch_command:batch_transform",
-    "serve": "sentiment_app.serve:serve",
-    "endpoint": "sentiment_app.serving.commands:endpoint",
-    "models": "sentiment_app.models_command:models",
-    "apikey": "sentiment_app.apikey_commands:apikey",
-    "aws": "sentiment_app.aws.commands:aws",
+    "prepare": "sentiment_app.cli.pipeline:prepare_command",
+    "train": "sentiment_app.cli.pipeline:train_command",
+    "evaluate": "sentiment_app.cli.pipeline:evaluate_command",
+    "pipeline": "sentiment_app.cli.pipeline:pipeline_command",
+    "batch-transform": "sentiment_app.cli.batch_transform:batch_transform",
+    "serve": "sentiment_app.cli.serve:serve",
+    "endpoint": "sentiment_app.cli.endpoint:endpoint",
+    "models": "sentiment_app.cli.models:models",
+    "apikey": "sentiment_app.cli.apikey:apikey",
+    "aws": "sentiment_app.cli.aws:aws",
 }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from sentiment_app.archive import unpacked_model
-from sentiment_app.artifacts import MANIFEST
+from sentiment_app.artifacts.archive import unpacked_model
+from sentiment_app.artifacts.model_dir import MANIFEST
 from sentiment_app.models.registry import DEFAULT_MODEL
 from sentiment_app.settings import Settings
 from sentiment_app.store.objects import local_input

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
 
 import click
@@ -13,34 +12,18 @@ import click
 from sentiment_app.aws.locations import S3Location
 from sentiment_app.aws.serving_model import ModelSource
 from sentiment_app.errors import SentimentAppError
-from sentiment_app.model_dirs import resolve_model_dir
-from sentiment_app.settings import Settings, load_settings
+from sentiment_app.artifacts.locate import resolve_model_dir
+from sentiment_app.settings import Settings
 
 ENV_ROLE = "SENTIMENT_APP_SAGEMAKER_ROLE"
 ENV_BUCKET = "SENTIMENT_APP_BUCKET"
 ENV_POLL = "SENTIMENT_APP_AWS_POLL_SECONDS"
-_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 _ROLE = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/\S+")
-STAMP_LENGTH = len("20260101-000000-000")
 
 region_option = click.option("--region", help="AWS region [boto3's resolution: AWS_DEFAULT_REGION, ~/.aws/config].")
 image_option = click.option("--image", help="Container image URI [the AWS PyTorch DLC for the region and instance type].")
 poll_option = click.option("--poll", type=click.FloatRange(min=0), default=15.0, show_default=True, envvar=ENV_POLL,
                            help=f"Seconds between status checks while waiting [{ENV_POLL}].")
-
-
-def stamp() -> str:
-    """UTC time to the millisecond, for unique resource names."""
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")[:STAMP_LENGTH]
-
-
-def checked_name(name: str, what: str, room: int = 0) -> str:
-    """A SageMaker resource name (letters, digits, hyphens; ≤ 63 chars less ``room`` for suffixes)."""
-    limit = 63 - room
-    if not _NAME.fullmatch(name) or len(name) > limit:
-        raise SentimentAppError(f"Invalid {what} {name!r}: use letters, digits and single hyphens, "
-                                f"start and end with a letter or digit, at most {limit} characters.")
-    return name
 
 
 def with_location(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -66,17 +49,6 @@ def with_role(func: Callable[..., Any]) -> Callable[..., Any]:
         if not _ROLE.fullmatch(role):
             raise SentimentAppError(f"--role must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got {role!r}")
         return func(*args, role=role, **kwargs)
-
-    return wrapper
-
-
-def with_home(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--home`` alone → ``settings`` (for commands that need local models but no data set)."""
-
-    @click.option("--home", type=click.Path(file_okay=False), help="Where local models live [SENTIMENT_APP_HOME].")
-    @functools.wraps(func)
-    def wrapper(*args: Any, home: str | None, **kwargs: Any) -> Any:
-        return func(*args, settings=load_settings(home=home), **kwargs)
 
     return wrapper
 

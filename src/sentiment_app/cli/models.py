@@ -19,8 +19,8 @@ def describe() -> list[dict]:
 def models(as_json: bool) -> None:
     """List the model families with their hyperparameters; the default (bundled, served) is marked.
 
-    Train one with `pipeline --model NAME --hp KEY=VALUE ...` (lstm-seed, the training default,
-    takes --epochs/--batch-size/--embedding-dim/--hidden-dim/--vocab-size instead)."""
+    Train one with `pipeline --family NAME --hp KEY=VALUE ...` (lstm-seed, the training default, also
+    takes --epochs/--batch-size/--lr/--embedding-dim/--hidden-dim/--vocab-size)."""
     rows = describe()
     if as_json:
         click.echo(json.dumps(rows))

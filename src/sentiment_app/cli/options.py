@@ -1,4 +1,5 @@
-"""Options shared by the command modules (kept apart from ``cli`` so commands never import it)."""
+"""Options shared by the commands: where things live (``--home``, ``--data``, ``--store``) and which
+trained model (``--model``). Light to import: the training options are in :mod:`.recipe`."""
 
 from __future__ import annotations
 
@@ -51,3 +52,17 @@ def with_store(func: Callable[..., Any]) -> Callable[..., Any]:
         return func(*args, settings=settings, **kwargs)
 
     return wrapper
+
+
+
+def with_home(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--home`` alone → ``settings`` (for commands that need local models but no data set)."""
+
+    @click.option("--home", type=click.Path(file_okay=False), help="Where local models live [SENTIMENT_APP_HOME].")
+    @functools.wraps(func)
+    def wrapper(*args: Any, home: str | None, **kwargs: Any) -> Any:
+        return func(*args, settings=load_settings(home=home), **kwargs)
+
+    return wrapper
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object (last line).")

@@ -1,0 +1,1 @@
+"""Model artifacts: the self-describing model folder, its archive, and which model to load."""

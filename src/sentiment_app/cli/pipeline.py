@@ -1,0 +1,76 @@
+"""CLI commands of the pipeline: ``prepare``, ``train``, ``evaluate``, ``pipeline``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from sentiment_app.artifacts.locate import resolve_model_dir
+from sentiment_app.cli.options import JSON_OPTION, MODEL_SOURCE, with_settings, with_store
+from sentiment_app.cli.output import METRIC_KEYS, echo_metrics
+from sentiment_app.cli.recipe import NPROC_OPTION, data_options, family_option, recipe_options
+from sentiment_app.models.registry import MODELS
+from sentiment_app.pipeline import DataOptions, Hyperparameters, evaluate, load_splits, prepare, run_pipeline, train
+from sentiment_app.settings import Settings
+
+
+def print_metrics(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({key: result[key] for key in (*METRIC_KEYS, "model_dir")}))
+        return
+    echo_metrics(result)
+    click.echo(f"model: {result['model_dir']}\nreport: {result['report']}")
+
+
+@click.command("prepare")
+@with_settings
+@with_store
+@data_options
+@family_option
+def prepare_command(settings: Settings, options: DataOptions, family: str) -> None:
+    """Features: clean, tokenize, build the word dictionary, write train/test CSVs to the store
+    (for a text family: the cleaned reviews as ``label,text`` rows)."""
+    prepared = prepare(settings, options, channel=MODELS[family].channel)
+    click.echo(f"prepared {prepared.train_rows} train / {prepared.test_rows} test rows at {settings.store.rstrip('/')}/{prepared.prefix}")
+
+
+@click.command("train")
+@with_settings
+@with_store
+@data_options
+@recipe_options
+@NPROC_OPTION
+def train_command(settings: Settings, options: DataOptions, family: str, params: tuple, nproc_per_node: int) -> None:
+    """Run the SageMaker-style training job locally (resumes an interrupted one)."""
+    hyper = Hyperparameters(family, options.seed, params)
+    job = train(settings, prepare(settings, options, channel=hyper.channel), hyper, nproc_per_node)
+    click.echo(f"job {job.name}: model {job.model_dir}\narchive {job.archive_uri}")
+
+
+@click.command("evaluate")
+@with_settings
+@data_options
+@click.option("--model", "model", type=MODEL_SOURCE,
+              help="Model directory, model.tar.gz or its s3:// URI [default: newest trained, else the bundled one].")
+@JSON_OPTION
+def evaluate_command(settings: Settings, options: DataOptions, model: str | None, as_json: bool) -> None:
+    """Score the test set by batch transform; print metrics and write a report with plots."""
+    model_dir = resolve_model_dir(settings, model)
+    test = load_splits(settings, options)["test"]
+    print_metrics(evaluate(model_dir, test, settings.home / "evaluations" / model_dir.name), as_json)
+
+
+@click.command("pipeline")
+@with_settings
+@with_store
+@data_options
+@recipe_options
+@NPROC_OPTION
+@JSON_OPTION
+def pipeline_command(settings: Settings, options: DataOptions, family: str, params: tuple, nproc_per_node: int,
+                     as_json: bool) -> None:
+    """Data → features → training → evaluation, each step skipped when its output is current."""
+    print_metrics(run_pipeline(settings, options, Hyperparameters(family, options.seed, params), nproc_per_node), as_json)
+

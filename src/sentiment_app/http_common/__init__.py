@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the endpoint and the gateway: request bodies, request logs and metrics, OpenAPI."""
