@@ -1,6 +1,6 @@
 """The original notebook's approach (udacity/sagemaker-deployment, Project/), kept only to compare with.
 
-Written as the notebook does it (aws-contracts.md section 7), with one forced change: the
+Written as the notebook does it, with one forced change: the
 notebook calls ``nltk.download("stopwords")`` and ``stopwords.words("english")`` for every word,
 which cannot work offline, so the shipped list is used, as a list (the notebook's membership test
 scans a list too). Nothing in the package imports this module.

@@ -1,6 +1,6 @@
 """The original project's ``serve/predict.py`` handler, kept only for bench/serving.py to compare with.
 
-Written as the original does it (aws-contracts.md section 7.5): ``model_fn`` loads once, but
+Written as the original does it: ``model_fn`` loads once, but
 ``predict_fn`` redoes its preprocessing setup on every request (BeautifulSoup, a new
 ``PorterStemmer`` for every word, no cache, via bench/original.py's ``review_to_words``), pads to
 500 and runs the original LSTM over all 500 steps for a single review. Forced changes: the

@@ -16,8 +16,12 @@ import numpy as np
 
 from sentiment_app.data.dataset import Reviews, load_imdb, shuffled, stratified_sample
 from sentiment_app.data.download import download_imdb
+from sentiment_app.evaluation.behaviour import run_checks
+from sentiment_app.evaluation.calibration import reliability
 from sentiment_app.evaluation.metrics import compute_metrics
 from sentiment_app.evaluation.report import write_report
+from sentiment_app.evaluation.short import FOLDER as SHORT_FOLDER
+from sentiment_app.evaluation.short import short_accuracy
 from sentiment_app.features.prepare import FeatureSettings, PreparedData, prepare_features, prepare_text
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.fileio import atomic_open, atomic_write_bytes
@@ -27,6 +31,9 @@ from sentiment_app.models.registry import ROWS, SEED_MODEL, TEXT, ModelChoiceErr
 from sentiment_app.settings import Settings
 from sentiment_app.store import open_store
 from sentiment_app.training.job import TrainingJob, run_training_job
+
+
+EVALUATION_VERSION = 2  # what an evaluation computes; a cached one of another version is redone
 
 
 @dataclass(frozen=True)
@@ -94,13 +101,22 @@ def write_review_lines(path: Path, texts: list[str]) -> Path:
     return path
 
 
-def evaluate(model_dir: Path, test: Reviews, out_dir: Path) -> dict[str, Any]:
-    """Batch-transform the raw test reviews through the serving path, then score and report.
+def short_folder(settings: Settings) -> Path | None:
+    """The data folder that holds the short sentences (``short/``), if the data setting has one."""
+    if settings.data is None:
+        return None
+    folder = settings.data if settings.data.is_dir() else settings.data.parent
+    return folder if (folder / SHORT_FOLDER).is_dir() else None
 
-    Cached in ``out_dir/metrics.json`` for this model version and test set."""
+
+def evaluate(model_dir: Path, test: Reviews, out_dir: Path, short_data: Path | None = None) -> dict[str, Any]:
+    """Batch-transform the raw test reviews through the serving path, then score and report, with
+    what users meet: the short sentences (when ``short_data`` holds them), the behavioural checks and
+    calibration. Cached in ``out_dir/metrics.json`` for this model version and test set."""
     model = SentimentModel.load(model_dir)
     cache = out_dir / "metrics.json"
-    key = {"model_version": model.version, "test_fingerprint": test.fingerprint()}
+    key = {"model_version": model.version, "test_fingerprint": test.fingerprint(),
+           "evaluation_version": EVALUATION_VERSION, "short_data": str(short_data) if short_data else None}
     if cache.exists():
         cached = json.loads(cache.read_text())
         if all(cached.get(k) == v for k, v in key.items()):
@@ -112,9 +128,15 @@ def evaluate(model_dir: Path, test: Reviews, out_dir: Path) -> dict[str, Any]:
     with open(source.with_name(source.name + ".out"), encoding="utf-8") as f:
         probabilities = np.array([json.loads(line)["probability"] for line in f], dtype=np.float64)
     metrics = compute_metrics(test.labels, probabilities)
+    short = short_accuracy(model.predict_proba, short_data) if short_data else None
+    behaviour = run_checks(model.predict_proba)
+    ece = {"imdb_test": reliability(test.labels, probabilities).ece}
+    if short:
+        ece["short"] = reliability(short.labels, short.probabilities).ece
     report = write_report(out_dir, metrics, model.metrics.get("history", []), test.labels, probabilities,
-                          title=f"{model.name} {model.version}")
-    result = {**metrics, **key, "model_dir": str(model_dir), "report": str(report)}
+                          title=f"{model.name} {model.version}", calibration=True, short=short, behaviour=behaviour)
+    result = {**metrics, **key, "short": short.accuracy if short else None, "calibration_error": ece,
+              "behaviour": behaviour, "model_dir": str(model_dir), "report": str(report)}
     atomic_write_bytes(cache, json.dumps(result, indent=2).encode())
     return result
 
@@ -124,4 +146,4 @@ def run_pipeline(settings: Settings, options: DataOptions, hyper: Hyperparameter
     splits = load_splits(settings, options)
     prepared = prepare(settings, options, splits, hyper.channel)
     job = train(settings, prepared, hyper, nproc_per_node)
-    return evaluate(job.model_dir, splits["test"], job.job_dir / "evaluation")
+    return evaluate(job.model_dir, splits["test"], job.job_dir / "evaluation", short_folder(settings))

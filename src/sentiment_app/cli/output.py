@@ -41,3 +41,12 @@ def echo_metrics(metrics: dict[str, Any]) -> None:
     for key in METRIC_KEYS[:5]:
         click.echo(f"{key:>10}: {metrics[key]:.4f}" if metrics[key] is not None else f"{key:>10}: n/a")
     click.echo(f"confusion matrix [[tn, fp], [fn, tp]]: {metrics['confusion_matrix']}")
+
+
+def echo_behaviour(behaviour: dict[str, Any], examples: int = 0) -> None:
+    """Pass rates of the behavioural checks per capability, with up to ``examples`` failures each."""
+    click.echo(f"behavioural checks: {behaviour['pass_rate']:.1%} of {behaviour['cases']} cases")
+    for name, result in behaviour["capabilities"].items():
+        click.echo(f"  {name:<11} {result['pass_rate']:6.1%} of {result['cases']}")
+        for failure in result["failures"][:examples]:
+            click.echo(f"      {json.dumps(failure)}")

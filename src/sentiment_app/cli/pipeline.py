@@ -9,18 +9,28 @@ import click
 
 from sentiment_app.artifacts.locate import resolve_model_dir
 from sentiment_app.cli.options import JSON_OPTION, MODEL_SOURCE, with_settings, with_store
-from sentiment_app.cli.output import METRIC_KEYS, echo_metrics
+from sentiment_app.cli.output import METRIC_KEYS, echo_behaviour, echo_metrics
 from sentiment_app.cli.recipe import NPROC_OPTION, data_options, family_option, recipe_options
 from sentiment_app.models.registry import MODELS
-from sentiment_app.pipeline import DataOptions, Hyperparameters, evaluate, load_splits, prepare, run_pipeline, train
+from sentiment_app.pipeline import (DataOptions, Hyperparameters, evaluate, load_splits, prepare, run_pipeline,
+                                    short_folder, train)
 from sentiment_app.settings import Settings
+
+
+JSON_KEYS = (*METRIC_KEYS, "short", "calibration_error", "behaviour", "model_dir")
 
 
 def print_metrics(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps({key: result[key] for key in (*METRIC_KEYS, "model_dir")}))
+        click.echo(json.dumps({key: result[key] for key in JSON_KEYS}))
         return
     echo_metrics(result)
+    if result["short"]:
+        click.echo("short sentences: " + ", ".join(f"{k} {v:.4f}" for k, v in result["short"].items()))
+    else:
+        click.echo("short sentences: none in the data folder (short/*.tsv)")
+    click.echo("calibration error (ECE): " + ", ".join(f"{k} {v:.4f}" for k, v in result["calibration_error"].items()))
+    echo_behaviour(result["behaviour"])
     click.echo(f"model: {result['model_dir']}\nreport: {result['report']}")
 
 
@@ -56,10 +66,12 @@ def train_command(settings: Settings, options: DataOptions, family: str, params:
               help="Model directory, model.tar.gz or its s3:// URI [default: newest trained, else the bundled one].")
 @JSON_OPTION
 def evaluate_command(settings: Settings, options: DataOptions, model: str | None, as_json: bool) -> None:
-    """Score the test set by batch transform; print metrics and write a report with plots."""
+    """Score the test set by batch transform, the short sentences and the behavioural checks; print
+    the metrics and write a report with plots."""
     model_dir = resolve_model_dir(settings, model)
     test = load_splits(settings, options)["test"]
-    print_metrics(evaluate(model_dir, test, settings.home / "evaluations" / model_dir.name), as_json)
+    out_dir = settings.home / "evaluations" / model_dir.name
+    print_metrics(evaluate(model_dir, test, out_dir, short_folder(settings)), as_json)
 
 
 @click.command("pipeline")

@@ -6,7 +6,7 @@ reads back every gateway's counts, so a restart does not reset a quota and two g
 home share it (each may overshoot it by what the other admitted within the last second). Order per
 request: unknown, missing or revoked key → 403; quota for the UTC day used up → 429 "Limit
 Exceeded"; token bucket empty → 429 "Too Many Requests"; else admitted and counted. The bodies are
-API Gateway's; the 429 texts are unverified (aws-contracts.md section 8).
+API Gateway's; the 429 texts are unverified.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from sentiment_app.models.token_net import TokenNetModel
 
-# Sized for ~2 ms per review on one core: 48 units per direction, at most 256 tokens per review.
+# Sized for the endpoint's latency budget on one core: 48 units per direction, at most 256 tokens per review.
 HYPERPARAMETERS = {"vocab_size": 30000, "embedding_dim": 64, "hidden_dim": 48, "dropout": 0.4, "max_len": 256,
                    "epochs": 4, "patience": 1, "batch_size": 64, "lr": 0.003}
 

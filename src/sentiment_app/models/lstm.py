@@ -3,8 +3,8 @@
 The original forward pass runs the LSTM over all 500 positions and then reads the output at
 ``length - 1``. A one-directional LSTM's output there does not depend on the padding after it, so
 running each review only as far as it needs gives the same numbers for a fraction of the work.
-PyTorch's packed sequences would do that, but their backward pass on CPU is about 20x slower than
-the unpacked one; instead the batch is sorted by length and cut into small groups, and each group
+PyTorch's packed sequences would do that, but their backward pass on CPU is many times slower than
+the unpacked one (docs/pipeline.md has the measurement); instead the batch is sorted by length and cut into small groups, and each group
 runs the ordinary (fast) LSTM kernel up to its own longest review. Parameter names match the
 original, so its ``state_dict`` loads unchanged.
 """

@@ -34,11 +34,27 @@ def pipeline_run(tmp_path_factory, real_data: Path) -> tuple[Path, dict]:
 
 def test_pipeline_learns_clearly_above_chance(pipeline_run) -> None:
     _, metrics = pipeline_run
-    assert set(metrics) == {"accuracy", "precision", "recall", "f1", "roc_auc", "confusion_matrix", "model_dir"}
+    assert set(metrics) == {"accuracy", "precision", "recall", "f1", "roc_auc", "confusion_matrix", "short",
+                            "calibration_error", "behaviour", "model_dir"}
     assert metrics["accuracy"] > 0.62 and metrics["roc_auc"] > 0.68
     (tn, fp), (fn, tp) = metrics["confusion_matrix"]
     assert tn + fp + fn + tp == 3000
     assert metrics["accuracy"] == pytest.approx((tn + tp) / 3000)
+
+
+def test_evaluation_scores_what_users_meet(pipeline_run) -> None:
+    """The short sentences of the data folder, calibration on both, the behavioural suite, in the report."""
+    home, metrics = pipeline_run
+    short = metrics["short"]
+    assert set(short) == {"imdb", "yelp", "amazon", "mean"} and all(0.3 < v < 1 for v in short.values())
+    assert short["mean"] == pytest.approx((short["imdb"] + short["yelp"] + short["amazon"]) / 3)
+    assert set(metrics["calibration_error"]) == {"imdb_test", "short"}
+    assert all(0 <= v <= 0.5 for v in metrics["calibration_error"].values())
+    behaviour = metrics["behaviour"]
+    assert behaviour["cases"] >= 300 and set(behaviour["capabilities"]) == {
+        "negation", "contrast", "intensity", "invariance", "direction"}
+    report = (home / "jobs" / Path(metrics["model_dir"]).name / "evaluation" / "report.md").read_text()
+    assert "reliability.png" in report and "yelp" in report and "negation" in report
 
 
 def test_artifacts_manifest_and_archive(pipeline_run) -> None:
