@@ -6,9 +6,11 @@
 Each model is trained through the project's SageMaker entry point (``python -m
 sentiment_app.training.train --family NAME``, a fresh process, ``--threads`` torch threads) on the
 training split and scored on the whole test split through ``SentimentModel`` (the serving path).
-Columns: test accuracy, ROC AUC, training seconds (wall, the entry point's whole run), model size
-(artifact files), p50/p99 latency of ``predict_proba([one review])`` over 200 test reviews with one
-torch thread. When the ensemble is benched, its members' rows are the members inside it (saved as
+Columns: test accuracy, ROC AUC, accuracy on the short sentences of the data folder (imdb, yelp,
+amazon and their mean), the behavioural checks' negation and invariance pass rates, expected
+calibration error on the test split and on the short sentences, training seconds (wall, the entry
+point's whole run), model size (artifact files), p50/p99 latency of ``predict_proba([one review])``
+over 200 test reviews with one torch thread. Validation inside training is cut by movie. When the ensemble is benched, its members' rows are the members inside it (saved as
 their own model folders; training time = the member's own fit inside the ensemble run), so nothing
 is trained twice. Baselines computed in the same run: TF-IDF (1-2 grams) + logistic regression,
 and ``lstm-seed`` (the original recipe). Last, the feature step and ``lstm-seed`` training on the
@@ -39,7 +41,10 @@ from tqdm import tqdm
 import pipeline as pipeline_bench
 from sentiment_app.artifacts.model_dir import ARTIFACT_FILES, MANIFEST, save_model_dir
 from sentiment_app.data.dataset import Reviews, load_imdb, shuffled, stratified_sample
+from sentiment_app.evaluation.behaviour import run_checks
+from sentiment_app.evaluation.calibration import reliability
 from sentiment_app.evaluation.metrics import compute_metrics
+from sentiment_app.evaluation.short import short_accuracy
 from sentiment_app.features.prepare import FeatureSettings, prepare_features, write_texts
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.models.ensemble import member_hyper
@@ -115,22 +120,26 @@ def latency(predict, texts: list[str]) -> tuple[float, float]:
     return float(np.percentile(times, 50) * 1000), float(np.percentile(times, 99) * 1000)
 
 
-def score(predict, test: Reviews) -> dict:
+def score(predict, test: Reviews, data: Path) -> dict:
     probabilities = np.concatenate([predict(test.texts[i : i + 1000]) for i in tqdm(range(0, len(test), 1000),
                                                                                      desc="score", unit="k reviews")])
     metrics = compute_metrics(test.labels, probabilities)
+    short = short_accuracy(predict, data)
+    checks = {name: result["pass_rate"] for name, result in run_checks(predict)["capabilities"].items()}
     p50, p99 = latency(predict, test.texts[:LATENCY_REVIEWS])
-    return {"accuracy": metrics["accuracy"], "roc_auc": metrics["roc_auc"], "latency_p50_ms": p50,
-            "latency_p99_ms": p99}
+    return {"accuracy": metrics["accuracy"], "roc_auc": metrics["roc_auc"], "short": short.accuracy,
+            "behaviour": checks, "ece_test": reliability(test.labels, probabilities).ece,
+            "ece_short": reliability(short.labels, short.probabilities).ece,
+            "latency_p50_ms": p50, "latency_p99_ms": p99}
 
 
-def model_row(name: str, model_dir: Path, seconds: float, test: Reviews) -> dict:
+def model_row(name: str, model_dir: Path, seconds: float, test: Reviews, data: Path) -> dict:
     model = SentimentModel.load(model_dir)
     size = sum((model_dir / f).stat().st_size for f in (*ARTIFACT_FILES, MANIFEST))
-    return {"model": name, **score(model.predict_proba, test), "train_seconds": seconds, "size_mb": size / 2**20}
+    return {"model": name, **score(model.predict_proba, test, data), "train_seconds": seconds, "size_mb": size / 2**20}
 
 
-def tfidf_row(splits: dict[str, Reviews]) -> dict:
+def tfidf_row(splits: dict[str, Reviews], data: Path) -> dict:
     """TF-IDF (1-2 grams, sublinear tf, words seen twice) + logistic regression, in this process.
     Its size counts the vocabulary's characters and the weights (it has no artifact folder)."""
     started = time.perf_counter()
@@ -138,7 +147,7 @@ def tfidf_row(splits: dict[str, Reviews]) -> dict:
                              LogisticRegression(solver="liblinear")).fit(splits["train"].texts, splits["train"].labels)
     seconds = time.perf_counter() - started
     size = sum(len(w) + 8 for w in baseline[0].vocabulary_) + baseline[1].coef_.nbytes
-    return {"model": BASELINE, **score(lambda texts: baseline.predict_proba(texts)[:, 1], splits["test"]),
+    return {"model": BASELINE, **score(lambda texts: baseline.predict_proba(texts)[:, 1], splits["test"], data),
             "train_seconds": seconds, "size_mb": size / 2**20}
 
 
@@ -151,9 +160,13 @@ def against_original(data: Path, per_split: int, work: Path) -> dict:
 
 
 def markdown(rows: list[dict], original: dict | None, header: str, per_split: int) -> str:
-    lines = [header, "", "| model | test accuracy | ROC AUC | training s | size MB | latency p50 ms | p99 ms |",
-             "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['model']} | {r['accuracy']:.4f} | {r['roc_auc']:.4f} | {r['train_seconds']:.0f} | "
+    lines = [header, "", "| model | test accuracy | ROC AUC | short imdb / yelp / amazon | short mean | negation | "
+             "invariance | ECE test / short | training s | size MB | latency p50 ms | p99 ms |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['model']} | {r['accuracy']:.4f} | {r['roc_auc']:.4f} | "
+              f"{r['short']['imdb']:.3f} / {r['short']['yelp']:.3f} / {r['short']['amazon']:.3f} | "
+              f"{r['short']['mean']:.3f} | {r['behaviour']['negation']:.1%} | {r['behaviour']['invariance']:.1%} | "
+              f"{r['ece_test']:.3f} / {r['ece_short']:.3f} | {r['train_seconds']:.0f} | "
               f"{r['size_mb']:.1f} | {r['latency_p50_ms']:.2f} | {r['latency_p99_ms']:.2f} |" for r in rows]
     if original:
         lines += ["", f"| lstm-seed, {per_split:,} reviews per split | ours s | original notebook s | speed-up |",
@@ -170,7 +183,8 @@ def markdown(rows: list[dict], original: dict | None, header: str, per_split: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="IMDB data (e.g. ../shared/data)")
+    parser.add_argument("--data", type=Path, required=True,
+                        help="IMDB data folder (CSV pair or aclImdb/) with the short sentences in short/")
     parser.add_argument("--models", default="nbsvm,bilstm,region-cnn,ensemble,lstm-seed",
                         help="comma-separated model names (lstm-seed is also the reference baseline)")
     parser.add_argument("--quick", action="store_true", help="1,000 reviews per split and 1-2 epochs: a smoke check")
@@ -202,8 +216,8 @@ def main() -> None:
                 trained.update({k: v for k, v in split_members(trained[name][0], work).items() if k in names})
             print(f"  trained {name} in {trained[name][1]:.0f} s", file=sys.stderr, flush=True)
         torch.set_num_threads(1)
-        rows = [model_row(name, *trained[name], splits["test"]) for name in names]
-        rows.append(tfidf_row(splits))
+        rows = [model_row(name, *trained[name], splits["test"], args.data) for name in names]
+        rows.append(tfidf_row(splits, args.data))
         original = None if args.no_original else against_original(args.data, per_split or 25_000, work)
     table = markdown(rows, original, header, per_split or 25_000)
     print(table)
