@@ -1,35 +1,45 @@
-"""Shared fixtures: the real IMDB data (through the project's own data setting) and tiny fixtures."""
+"""Fixtures of both layers: the real IMDB data (skipped when absent, failed under CI), the bundled
+models loaded once per run, the ``aws`` commands' moto account and the Lambda package."""
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from sentiment_app.data.dataset import Reviews
-from sentiment_app.settings import ENV_DATA
-
-REPO = Path(__file__).resolve().parents[1]
+from sentiment_app.artifacts.locate import bundled_model_dir
+from sentiment_app.inference.model import SentimentModel
+from tests.support import Recorder, build_zip_with_cli, imdb_data, recording_aws
 
 
 @pytest.fixture(scope="session")
 def real_data() -> Path:
-    """The official split as gzipped CSVs: ``SENTIMENT_APP_DATA``, else ``../shared/data``."""
-    path = Path(os.environ.get(ENV_DATA) or REPO.parent / "shared" / "data")
-    if not (path / "train.csv.gz").is_file():
-        pytest.fail(f"IMDB data not found at {path}; set {ENV_DATA}")
-    return path
+    """The official split as gzipped CSVs: ``SENTIMENT_APP_DATA``, else ``../shared/data``. Tests that
+    need more of the folder (``short/``, ``unsup.csv.gz``) call ``tests.support.imdb_data`` with it."""
+    return imdb_data()
 
 
-def csv_gz(reviews: Reviews) -> bytes:
-    """One split in the CSV-pair form (``id,rating,label,text``)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["id", "rating", "label", "text"])
-    for i, (text, label) in enumerate(zip(reviews.texts, reviews.labels.tolist())):
-        writer.writerow([i, 10 if label else 1, label, text])
-    return gzip.compress(buffer.getvalue().encode("utf-8"))
+@pytest.fixture(scope="session")
+def model() -> SentimentModel:
+    """The bundled default model (a module may override this with its own ``model``)."""
+    return SentimentModel.load(bundled_model_dir())
+
+
+@pytest.fixture(scope="session")
+def lstm_model() -> SentimentModel:
+    """The bundled ``lstm-seed`` model: it also reads the processed form, rows of word ids."""
+    return SentimentModel.load(bundled_model_dir("lstm-seed"))
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Recorder]:
+    """moto in-process with dummy credentials, a bucket, and every session the commands open recording."""
+    with recording_aws(monkeypatch, tmp_path) as recorder:
+        yield recorder
+
+
+@pytest.fixture(scope="session")
+def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Lambda package as ``sentiment-app aws lambda-package`` builds it."""
+    return build_zip_with_cli(tmp_path_factory.mktemp("pkg") / "nested" / "lambda.zip")

@@ -1,7 +1,8 @@
 """Access control on the local API Gateway: API keys, throttling, quotas, CORS allow-list, limits.
 
 Keys are made and revoked through the real CLI; the gateway is a real ``sentiment-app serve`` process
-tree on loopback; the key store is a real folder.
+tree on loopback; the key store is a real folder. (The token buckets, quotas and the key store
+without a gateway: ``tests/unit/test_access.py``.)
 """
 
 from __future__ import annotations
@@ -17,36 +18,13 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from click.testing import CliRunner, Result
 
-from sentiment_app.cli import main
-from sentiment_app.gateway.access import QUOTA_EXCEEDED, USAGE_FLUSH_S, AccessControl
-from sentiment_app.gateway.apikeys import ApiKeyStore
-from sentiment_app.errors import SentimentAppError
-from tests.support import POSITIVE, ServedApp, served_app
+from tests.support import (CHROMIUM, CHROMIUM_ARGS, POSITIVE, ServedApp, cli_in_home, create_key, key_usage,
+                           playwright_api, served_app)
 
 API = "/api/sentiment"
 ALLOWED = "http://allowed.example"
 OTHER = "http://other.example"
-
-
-def cli(home: Path, *args: str) -> Result:
-    """The real command line, in-process (starting the CLI costs seconds on a busy machine)."""
-    return CliRunner().invoke(main, [*args, "--home", str(home)])
-
-
-def create_key(home: Path, name: str, *options: str) -> str:
-    done = cli(home, "apikey", "create", name, *options)
-    assert done.exit_code == 0, done.output
-    key = done.stdout.strip()
-    assert key.startswith("sa_") and len(key) > 40 and "\n" not in key
-    return key
-
-
-def usage(home: Path) -> dict[str, dict]:
-    done = cli(home, "apikey", "list", "--json")
-    assert done.exit_code == 0, done.output
-    return {row["name"]: row for row in json.loads(done.stdout)}
 
 
 @dataclass
@@ -71,7 +49,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
             "burst": create_key(home, "burst", "--rate", "0.2", "--burst", "2"),
             "quota": create_key(home, "quota", "--quota", "3"),
             "revoked": create_key(home, "revoked")}
-    assert cli(home, "apikey", "revoke", "revoked").exit_code == 0
+    assert cli_in_home(home, "apikey", "revoke", "revoked").exit_code == 0
     options = ("--require-api-key", "--cors-origin", ALLOWED, "--max-request-mb", "0.05", "--timeout", "3")
     with served_app(home, *options, log=log) as app:
         yield Gateway(app, home, log, keys)
@@ -106,7 +84,7 @@ def test_daily_quota_answers_429_once_used_up(gateway: Gateway) -> None:
     assert over.status_code == 429 and over.json() == {"message": "Limit Exceeded"}
     time.sleep(1.1)  # usage.json is written at most once a second, on the next request
     gateway.post(gateway.keys["good"])
-    listed = usage(gateway.home)
+    listed = key_usage(gateway.home)
     assert listed["quota"]["requests_today"] == 3 and listed["quota"]["quota"] == 3
     assert listed["revoked"]["status"] == "revoked" and listed["good"]["status"] == "active"
 
@@ -114,7 +92,7 @@ def test_daily_quota_answers_429_once_used_up(gateway: Gateway) -> None:
 def test_new_and_revoked_keys_apply_without_restart(gateway: Gateway) -> None:
     key = create_key(gateway.home, "late")
     assert gateway.post(key).status_code == 200
-    done = cli(gateway.home, "apikey", "revoke", "late")
+    done = cli_in_home(gateway.home, "apikey", "revoke", "late")
     assert done.exit_code == 0 and "Revoked" in done.stdout
     assert gateway.post(key).status_code == 403
     assert gateway.app.process.poll() is None  # the same server, still running
@@ -174,10 +152,7 @@ def test_page_asks_for_a_key_but_config_carries_none(gateway: Gateway) -> None:
 @pytest.mark.browser
 def test_page_works_when_keys_are_required(gateway: Gateway) -> None:
     """In chromium: the page shows the key field, explains a 403, and answers once given a key."""
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, sync_api  # skips here if there is no playwright
-
-    if not CHROMIUM.exists():
-        pytest.skip(f"Debian chromium is not installed at {CHROMIUM}")
+    sync_api = playwright_api()  # skips here if there is no playwright or no chromium
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -209,89 +184,6 @@ def test_keys_are_stored_hashed_and_never_logged(gateway: Gateway) -> None:
     for key in gateway.keys.values():
         assert key not in stored and key not in log
         assert key[3:20] not in stored and key[3:20] not in log
-    listing = cli(gateway.home, "apikey", "list")
+    listing = cli_in_home(gateway.home, "apikey", "list")
     assert listing.exit_code == 0 and "good" in listing.stdout
     assert not any(key in listing.stdout for key in gateway.keys.values())
-
-
-def test_cli_refuses_bad_names_and_duplicates(tmp_path: Path) -> None:
-    create_key(tmp_path, "alice", "--rate", "5", "--quota", "1000")
-    duplicate = cli(tmp_path, "apikey", "create", "alice")
-    assert duplicate.exit_code == 1 and "exists" in duplicate.stderr
-    bad = cli(tmp_path, "apikey", "create", "../etc")
-    assert bad.exit_code == 1 and "Invalid key name" in bad.stderr
-    unknown = cli(tmp_path, "apikey", "revoke", "bob")
-    assert unknown.exit_code == 1 and "No active API key named 'bob'" in unknown.stderr
-    burst_alone = cli(tmp_path, "apikey", "create", "carol", "--burst", "3")
-    assert burst_alone.exit_code == 2 and "--burst needs --rate" in burst_alone.stderr
-    listed = usage(tmp_path)["alice"]
-    assert (listed["rate"], listed["burst"], listed["quota"]) == (5.0, 5, 1000)
-    for command in (["apikey", "--help"], ["apikey", "create", "--help"], ["serve", "--help"]):
-        helped = CliRunner().invoke(main, command)
-        assert helped.exit_code == 0 and "Usage:" in helped.stdout
-    assert "--require-api-key" in helped.stdout and "--cors-origin" in helped.stdout
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_token_bucket_refills_at_the_rate(tmp_path: Path) -> None:
-    store = ApiKeyStore(tmp_path)
-    key = store.create("k", rate=2, burst=3)
-    clock = FakeClock()
-    access = AccessControl(store, clock)
-    assert [access.check(key) for _ in range(4)][-1].message == "Too Many Requests"
-    clock.now += 0.5  # one token back at 2/s
-    assert access.check(key) is None and access.check(key) is not None
-    clock.now += 10  # refills to the burst, never beyond
-    assert [access.check(key) is None for _ in range(4)] == [True, True, True, False]
-
-
-def test_rate_without_a_burst_allows_one_at_a_time(tmp_path: Path) -> None:
-    store = ApiKeyStore(tmp_path)
-    key = store.create("bare", rate=1)
-    raw = json.loads(store.keys_path.read_text())
-    raw["keys"]["bare"]["burst"] = None  # a record written without a burst
-    store.keys_path.write_text(json.dumps(raw))
-    clock = FakeClock()
-    access = AccessControl(store, clock)
-    assert access.check(key) is None and access.check(key) is not None
-    clock.now += 1
-    assert access.check(key) is None
-
-
-def test_unreadable_store_admits_nobody(tmp_path: Path) -> None:
-    store = ApiKeyStore(tmp_path)
-    key = store.create("k")
-    access = AccessControl(store)
-    assert access.check(key) is None
-    store.keys_path.write_text("{not json")
-    assert access.check(key).status == 403
-    with pytest.raises(SentimentAppError, match="cannot be read"):
-        store.load()
-
-
-def test_gateways_sharing_a_home_add_up_usage_and_share_the_quota(tmp_path: Path) -> None:
-    """Two gateways on one home (two access controls over one key folder, as two processes have):
-    ``usage.json`` holds the sum of both, and each sees the other's counts after its next flush."""
-    folder = tmp_path / "apikeys"  # where `apikey list --home tmp_path` reads
-    key = ApiKeyStore(folder).create("shared", quota=5)
-    clock_a, clock_b = FakeClock(), FakeClock()
-    a, b = AccessControl(ApiKeyStore(folder), clock_a), AccessControl(ApiKeyStore(folder), clock_b)
-    assert [a.check(key) for _ in range(3)] + [b.check(key)] == [None] * 4
-    a.flush()
-    b.flush()
-    listed = usage(tmp_path)["shared"]
-    assert (listed["requests_today"], listed["requests_total"]) == (4, 4)
-    clock_b.now += USAGE_FLUSH_S  # b's next request reads a's counts first
-    assert b.check(key) is None and b.check(key) == QUOTA_EXCEEDED  # the 5th, then the quota
-    b.flush()
-    clock_a.now += USAGE_FLUSH_S
-    assert a.check(key) == QUOTA_EXCEEDED
-    a.flush()  # nothing new to add: the counts stay as they are
-    assert usage(tmp_path)["shared"]["requests_total"] == 5

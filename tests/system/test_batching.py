@@ -1,10 +1,8 @@
 """Dynamic batching: concurrent requests to a real server (uvicorn on loopback, bundled model) share
-model calls, within the maximum batch size and wait; one failing request fails alone."""
+model calls, within the maximum batch size and wait. (The batcher alone: ``tests/unit/test_batching.py``.)"""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,25 +10,14 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from sentiment_app.inference.model import SentimentModel
 from sentiment_app.artifacts.locate import bundled_model_dir
+from sentiment_app.inference.model import SentimentModel
 from sentiment_app.serving.app import create_app
-from sentiment_app.serving.batching import Batcher
-from sentiment_app.cli.endpoint_server import main as server_main
-from tests.support import NEGATIVE, POSITIVE
-from tests.test_serving import running
+from tests.support import MIXED_REVIEWS, NEGATIVE, POSITIVE, running
 
-REVIEWS = [POSITIVE, NEGATIVE, "Funny, charming and heartfelt: a perfect family film.",
-           "A boring mess with no plot. I hated it."]
 MAX_BATCH = 8
 WAIT_MS = 200.0
-
-
-@pytest.fixture(scope="module")
-def model() -> SentimentModel:
-    return SentimentModel.load(bundled_model_dir())
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +41,7 @@ def post(url: str, body: str, content_type: str = "text/plain", client: httpx.Cl
 def test_concurrent_requests_share_batches_of_at_most_the_maximum(batched, model: SentimentModel) -> None:
     url, sizes = batched
     sizes.clear()
-    texts = [REVIEWS[i % len(REVIEWS)] for i in range(20)]
+    texts = [MIXED_REVIEWS[i % len(MIXED_REVIEWS)] for i in range(20)]
     with ThreadPoolExecutor(len(texts)) as pool:
         replies = list(pool.map(lambda text: post(url, text), texts))
     assert all(reply.status_code == 200 for reply in replies), [r.text for r in replies]
@@ -69,7 +56,7 @@ def test_concurrent_requests_share_batches_of_at_most_the_maximum(batched, model
 def test_a_big_request_is_split_into_batches_in_order(batched, model: SentimentModel) -> None:
     url, sizes = batched
     sizes.clear()
-    texts = [f"{REVIEWS[i % len(REVIEWS)]} Take {i}." for i in range(2 * MAX_BATCH + 3)]
+    texts = [f"{MIXED_REVIEWS[i % len(MIXED_REVIEWS)]} Take {i}." for i in range(2 * MAX_BATCH + 3)]
     reply = post(url, "\n".join(texts), "text/csv")
     assert reply.status_code == 200, reply.text
     assert sizes == [MAX_BATCH, MAX_BATCH, 3]
@@ -109,102 +96,3 @@ def test_without_a_wait_a_lone_request_is_scored_at_once() -> None:
         for _ in range(5):
             assert post(url, POSITIVE, client=client).status_code == 200
         assert (time.perf_counter() - started) / 5 < WAIT_MS / 1000
-
-
-def test_a_failing_request_does_not_fail_its_batch_mates(model: SentimentModel) -> None:
-    """The model call is made to fail on one review (a fault no real review triggers)."""
-    calls: list[int] = []
-
-    def predict(texts: list[str]) -> np.ndarray:
-        calls.append(len(texts))
-        if "POISON" in texts:
-            raise RuntimeError("cannot score this one")
-        return model.predict_proba(texts)
-
-    batcher = Batcher(predict, max_batch_size=MAX_BATCH, max_wait_ms=WAIT_MS)
-    batcher.start()
-    try:
-        futures = [batcher.submit([text]) for text in (POSITIVE, "POISON", NEGATIVE)]
-        with pytest.raises(RuntimeError, match="cannot score"):
-            futures[1].result(10)
-        assert futures[0].result(10)[0] > 0.5 > futures[2].result(10)[0]
-    finally:
-        batcher.stop()
-    assert calls == [3, 1, 1, 1], calls  # one batch, then each request alone
-
-
-def test_a_timed_out_caller_leaves_nothing_to_score(model: SentimentModel) -> None:
-    """``predict(timeout_s=...)`` from the event loop: past the timeout the caller gets
-    ``TimeoutError`` and its job, still queued behind a slow batch, is never scored."""
-    busy, release = threading.Event(), threading.Event()
-    calls: list[list[str]] = []
-
-    def slow_predict(texts: list[str]) -> np.ndarray:
-        calls.append(list(texts))
-        busy.set()
-        release.wait(10)
-        return model.predict_proba(texts)
-
-    batcher = Batcher(slow_predict, max_batch_size=1)
-    batcher.start()
-
-    async def scenario() -> np.ndarray:
-        first = asyncio.ensure_future(batcher.predict([POSITIVE]))  # keeps the worker busy
-        await asyncio.get_running_loop().run_in_executor(None, busy.wait, 10)
-        with pytest.raises(TimeoutError):
-            await batcher.predict([NEGATIVE], timeout_s=0.05)
-        release.set()
-        return await first
-
-    try:
-        assert asyncio.run(scenario())[0] > 0.5
-    finally:
-        batcher.stop()
-    assert calls == [[POSITIVE]]
-
-
-def test_observer_errors_do_not_fail_predictions(model: SentimentModel) -> None:
-    batcher = Batcher(model.predict_proba)
-    seen: list[int] = []
-    batcher.observers += [lambda size: 1 / 0, seen.append]
-    batcher.start()
-    try:
-        assert batcher.submit([POSITIVE, NEGATIVE]).result(10).shape == (2,)
-    finally:
-        batcher.stop()
-    assert seen == [2]
-
-
-def test_stop_finishes_queued_jobs(model: SentimentModel) -> None:
-    batcher = Batcher(model.predict_proba, max_batch_size=2)
-    batcher.start()
-    futures = [batcher.submit([text]) for text in REVIEWS]
-    batcher.stop()
-    assert all(future.done() and future.result().shape == (1,) for future in futures)
-
-
-def test_batcher_refuses_what_it_cannot_do(model: SentimentModel) -> None:
-    with pytest.raises(ValueError):
-        Batcher(model.predict_proba, max_batch_size=0)
-    batcher = Batcher(model.predict_proba, max_batch_size=2)
-    with pytest.raises(RuntimeError, match="not running"):
-        batcher.submit([POSITIVE])
-    batcher.start()
-    try:
-        with pytest.raises(ValueError):
-            batcher.submit(REVIEWS)
-    finally:
-        batcher.stop()
-
-
-def test_server_options_are_documented_with_their_variables() -> None:
-    result = CliRunner().invoke(server_main, ["--help"])
-    assert result.exit_code == 0
-    for text in ("--max-batch-size", "SENTIMENT_APP_MAX_BATCH_SIZE", "--max-batch-wait-ms",
-                 "SENTIMENT_APP_MAX_BATCH_WAIT_MS", "--torch-threads", "SENTIMENT_APP_TORCH_THREADS"):
-        assert text in result.output
-
-
-def test_server_refuses_a_bad_batch_size() -> None:
-    result = CliRunner().invoke(server_main, ["--model", str(bundled_model_dir()), "--max-batch-size", "0"])
-    assert result.exit_code == 2 and "max-batch-size" in result.output

@@ -1,12 +1,15 @@
 """The real ``sentiment-app aws`` processes pointed at AWS-API servers on loopback through the
 standard ``AWS_ENDPOINT_URL`` settings only: moto's standalone server for SageMaker and S3, and the
-project's own endpoint server for the SageMaker Runtime."""
+project's own endpoint server for the SageMaker Runtime. And the whole upload → train → transform →
+deploy chain against moto in-process on real reviews, the training container a real process (the
+calls and their order: ``tests/unit/test_cli_aws.py``)."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,12 +18,18 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from sentiment_app.aws.inventory import TAG_KEY, TAG_VALUE
+from sentiment_app.aws.inventory import PROJECT_TAGS, TAG_KEY, TAG_VALUE
 from sentiment_app.cli import main
-from tests.support import CLI, NEGATIVE, POSITIVE, served_app
+from sentiment_app.data.dataset import load_imdb, stratified_sample
+from sentiment_app.evaluation.metrics import compute_metrics
+from sentiment_app.inference.handler import model_fn
+from sentiment_app.pipeline import DataOptions, load_splits
+from sentiment_app.settings import load_settings
+from tests.support import (BUCKET, CLI, NEGATIVE, POSITIVE, REGION, ROLE, Recorder, aws_cli, csv_gz, extract,
+                           last_json, s3_objects, served_app)
 from tests.support import moto_server as start_moto
 
-ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
+REVIEWS_PER_SPLIT = 16
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +110,87 @@ def test_invoke_reaches_a_runtime_endpoint_and_prints_its_answer(env: dict[str, 
         assert invoke("local-sentiment", NEGATIVE, "--accept", "text/plain").strip() == "0.0"
         assert invoke("no-such-endpoint", POSITIVE, code=1) == (
             "error: AWS InvokeEndpoint: ValidationError: Endpoint no-such-endpoint of account 123456789012 not found.\n")
+
+
+@pytest.fixture(scope="module")
+def small_data(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stratified slice of the real IMDB split, in the CSV-pair form, so each command loads it fast."""
+    folder = tmp_path_factory.mktemp("imdb-slice")
+    for name, reviews in load_imdb(real_data).items():
+        (folder / f"{name}.csv.gz").write_bytes(csv_gz(stratified_sample(reviews, REVIEWS_PER_SPLIT, seed=3)))
+    return folder
+
+
+@pytest.mark.slow  # about 25 s idle: two real processes (features, the training entry point) and real scoring
+def test_upload_train_transform_deploy_on_real_data(aws: Recorder, small_data: Path) -> None:
+    # upload: the prepared data as two channels, plus meta.json
+    out = aws_cli("upload", "--data", str(small_data), "--max-reviews", str(REVIEWS_PER_SPLIT), "--prefix", "run1")
+    data = s3_objects(f"s3://{BUCKET}/run1/data/")
+    assert sorted(data) == [f"run1/data/{k}" for k in
+                            ("meta.json", "training/train.csv", "training/word_dict.json", "validation/test.csv")]
+    assert len(data["run1/data/training/train.csv"].splitlines()) == REVIEWS_PER_SPLIT
+    assert f"s3://{BUCKET}/run1/data/training/train.csv" in out
+    meta = json.loads(data["run1/data/meta.json"])
+
+    # train: sourcedir uploaded, one CreateTrainingJob in script mode, waited for, metrics fetched
+    out = aws_cli("train", "--prefix", "run1", "--job-name", "train-a", "--epochs", "2", "--batch-size", "8", "--json")
+    assert aws.operations() == ["CreateTrainingJob", "DescribeTrainingJob"]
+    (request,) = aws.params("CreateTrainingJob")
+    hp = request["HyperParameters"]
+    assert all(isinstance(v, str) for v in hp.values())
+    assert {k: json.loads(v) for k, v in hp.items()} == {
+        "family": "lstm-seed", "epochs": 2, "batch-size": 8, "lr": 0.001, "seed": 1, "embedding-dim": 32,
+        "hidden-dim": 100, "vocab-size": meta["vocab_size"], "sagemaker_program": "train.py",
+        "sagemaker_submit_directory": f"s3://{BUCKET}/run1/jobs/train-a/source/sourcedir.tar.gz",
+        "sagemaker_region": REGION, "sagemaker_container_log_level": 20, "sagemaker_job_name": "train-a"}
+    assert request["RoleArn"] == ROLE and request["Tags"] == PROJECT_TAGS
+    assert request["AlgorithmSpecification"]["TrainingImage"] == \
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.8.0-cpu-py312"
+    assert [(c["ChannelName"], c["DataSource"]["S3DataSource"]["S3Uri"]) for c in request["InputDataConfig"]] == [
+        ("training", f"s3://{BUCKET}/run1/data/training/"), ("validation", f"s3://{BUCKET}/run1/data/validation/")]
+    assert request["OutputDataConfig"] == {"S3OutputPath": f"s3://{BUCKET}/run1/output"}
+    assert request["ResourceConfig"] == {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10}
+    result = last_json(out)
+    assert result["model_data"] == f"s3://{BUCKET}/run1/output/train-a/output/model.tar.gz"
+    history = result["metrics"]["history"]  # metrics.json of the model the entry point trained
+    assert [e["epoch"] for e in history] == [1, 2] and all(0 < e["loss"] < 1 and "val_accuracy" in e for e in history)
+
+    # transform: a model made from the training output (repacked with code/), the job, the metrics
+    aws.clear()
+    out = aws_cli("transform", "--data", str(small_data), "--max-reviews", str(REVIEWS_PER_SPLIT), "--prefix", "run1",
+              "--training-job", "train-a", "--job-name", "score-a", "--json")
+    assert aws.operations() == ["DescribeTrainingJob", "CreateModel", "CreateTransformJob", "DescribeTransformJob"]
+    (model_request,) = aws.params("CreateModel")
+    assert model_request["ModelName"] == "score-a"
+    assert model_request["PrimaryContainer"]["ModelDataUrl"] == f"s3://{BUCKET}/run1/models/score-a/model.tar.gz"
+    (job,) = aws.params("CreateTransformJob")
+    assert job["ModelName"] == "score-a" and job["Tags"] == PROJECT_TAGS
+    assert job["TransformInput"] == {
+        "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/run1/transform/score-a/input/"}},
+        "ContentType": "text/csv", "SplitType": "Line", "CompressionType": "None"}
+    assert job["TransformOutput"] == {"S3OutputPath": f"s3://{BUCKET}/run1/transform/score-a/output/",
+                                      "Accept": "application/json", "AssembleWith": "Line"}
+    reported = last_json(out)
+    assert reported["count"] == REVIEWS_PER_SPLIT
+    # the same numbers straight from the trained weights, scored locally on the same reviews
+    with tempfile.TemporaryDirectory() as tmp:
+        (archive,) = s3_objects(result["model_data"]).values()
+        model = model_fn(str(extract(archive, Path(tmp))))
+    test = load_splits(load_settings(data=small_data), DataOptions(max_reviews=REVIEWS_PER_SPLIT))["test"]
+    expected = compute_metrics(test.labels, model.predict_proba(test.texts))
+    assert reported["accuracy"] == expected["accuracy"]
+    assert reported["confusion_matrix"] == expected["confusion_matrix"]
+
+    # deploy the training job's model: model → config → endpoint, waited for InService
+    aws.clear()
+    out = aws_cli("deploy", "reviews", "--prefix", "run1", "--training-job", "train-a", "--instance-type", "ml.m5.large")
+    assert aws.operations() == ["DescribeTrainingJob", "CreateModel", "CreateEndpointConfig", "CreateEndpoint",
+                                "DescribeEndpoint"]
+    model_name = aws.params("CreateModel")[0]["ModelName"]
+    config = aws.params("CreateEndpointConfig")[0]
+    assert config["ProductionVariants"] == [{"VariantName": "AllTraffic", "ModelName": model_name,
+                                             "InitialInstanceCount": 1, "InstanceType": "ml.m5.large",
+                                             "InitialVariantWeight": 1.0}]
+    assert aws.params("CreateEndpoint")[0] == {"EndpointName": "reviews", "EndpointConfigName": model_name,
+                                               "Tags": PROJECT_TAGS}
+    assert "$0.115/h" in out and "sentiment-app aws delete reviews --region us-east-1" in out

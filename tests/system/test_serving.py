@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,38 +17,18 @@ import boto3
 import httpx
 import psutil
 import pytest
-import uvicorn
 from botocore.exceptions import ClientError
-from starlette.applications import Starlette
 
-from tests.support import NEGATIVE, POSITIVE, in_flight, parse_metrics
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.inference.handler import model_fn
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.serving import app as app_module
 from sentiment_app.serving.app import create_app
 from sentiment_app.serving.lifecycle import free_port, pings
+from tests.support import NEGATIVE, POSITIVE, in_flight, parse_metrics, running
 
 NAME = "sentiment-test"
 OVERSIZE = 7 * 1024 * 1024
-
-
-@contextmanager
-def running(app: Starlette) -> Iterator[str]:
-    """The app under uvicorn in a background thread; yields its URL once startup is complete."""
-    port = free_port("127.0.0.1")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @pytest.fixture(scope="module")
@@ -285,12 +264,3 @@ def test_a_worker_killed_mid_request_is_replaced_and_not_counted_in_flight(tmp_p
         assert in_flight(base) == 1
         assert not list(tmp_path.glob(f"gauge_livesum_{holder.pid}.db"))
         stuck.close()
-
-
-def test_any_free_port_needs_one_worker() -> None:
-    from click.testing import CliRunner
-
-    from sentiment_app.cli.endpoint_server import main
-
-    refused = CliRunner().invoke(main, ["--model", str(bundled_model_dir()), "--port", "0", "--workers", "2"])
-    assert refused.exit_code == 2 and "needs one worker" in refused.output

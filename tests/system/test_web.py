@@ -9,13 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import NEGATIVE, POSITIVE, ServedApp, served_app
+from tests.support import CHROMIUM, CHROMIUM_ARGS, NEGATIVE, POSITIVE, REPO, ServedApp, served_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOT_DIR_ENV = "SENTIMENT_APP_SCREENSHOT_DIR"
-REPO = Path(__file__).resolve().parents[1]
 XSS = "<script>alert(1)</script> I loved this film, <img src=x onerror=alert(2)> truly wonderful."
 
 pytestmark = [

@@ -23,8 +23,10 @@ from sentiment_app.cli import main
 from sentiment_app.artifacts.locate import bundled_model_dir, newest_model_dir, resolve_model_dir
 from sentiment_app.settings import load_settings
 from sentiment_app.training import train
-from tests.conftest import REPO
-from tests.support import free_port
+from tests.support import REPO, free_port
+
+# Archives are packed from the small bundled LSTM (1 MB): the default model's 17 MB take seconds to gzip.
+SMALL_MODEL = "lstm-seed"
 
 
 @pytest.fixture
@@ -155,9 +157,9 @@ def _member(name: str, kind: bytes = tarfile.REGTYPE, linkname: str = "") -> tar
 
 
 def test_model_archive_round_trips(tmp_path: Path) -> None:
-    packed = pack_model_archive(bundled_model_dir(), tmp_path / "model.tar.gz")
+    packed = pack_model_archive(bundled_model_dir(SMALL_MODEL), tmp_path / "model.tar.gz")
     extracted = safe_extract(packed, tmp_path / "extracted")
-    assert load_model_dir(extracted).version == load_model_dir(bundled_model_dir()).version
+    assert load_model_dir(extracted).version == load_model_dir(bundled_model_dir(SMALL_MODEL)).version
     assert (extracted / "code" / "inference.py").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no staging folder left
 
@@ -199,7 +201,7 @@ def test_oversize_archive_is_refused(tmp_path: Path) -> None:
 
 
 def test_broken_archive_and_occupied_destination_are_refused(tmp_path: Path) -> None:
-    good = pack_model_archive(bundled_model_dir(), tmp_path / "model.tar.gz")
+    good = pack_model_archive(bundled_model_dir(SMALL_MODEL), tmp_path / "model.tar.gz")
     truncated = tmp_path / "truncated.tar.gz"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     with pytest.raises(ArtifactError, match="Cannot extract .*truncated.tar.gz"):
@@ -215,10 +217,10 @@ def test_broken_archive_and_occupied_destination_are_refused(tmp_path: Path) -> 
 
 def test_model_archive_is_accepted_wherever_a_model_folder_is(tmp_path: Path) -> None:
     settings = load_settings(home=tmp_path / "home")
-    packed = pack_model_archive(bundled_model_dir(), tmp_path / "model.tar.gz")
+    packed = pack_model_archive(bundled_model_dir(SMALL_MODEL), tmp_path / "model.tar.gz")
     unpacked = resolve_model_dir(settings, packed)
     assert unpacked.parent == tmp_path / "home" / "models" / ".archives"
-    assert load_model_dir(unpacked).version == load_model_dir(bundled_model_dir()).version
+    assert load_model_dir(unpacked).version == load_model_dir(bundled_model_dir(SMALL_MODEL)).version
     stamp = (unpacked / MANIFEST).stat().st_mtime_ns
     assert resolve_model_dir(settings, packed) == unpacked  # extracted once, by content
     assert (unpacked / MANIFEST).stat().st_mtime_ns == stamp

@@ -1,20 +1,19 @@
-"""Batch transform: one output line per input line, in order, errors in place, atomic output."""
+"""Batch transform with the bundled LSTM (it reads raw reviews and rows of word ids): one output line per
+input line, in order, errors in place, atomic output."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.cli import main
-from sentiment_app.data.dataset import load_imdb, stratified_sample
-from sentiment_app.evaluation.metrics import compute_metrics
 from sentiment_app.inference.batch_transform import transform_file
 from sentiment_app.inference.model import SentimentModel
-from sentiment_app.artifacts.locate import bundled_model_dir
+from tests.support import read_json_lines, write_lines
 
 REVIEWS = [
     "A wonderful, moving film with a brilliant cast. I loved every minute of it.",
@@ -25,20 +24,6 @@ REVIEWS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def model() -> SentimentModel:
-    return SentimentModel.load(bundled_model_dir("lstm-seed"))
-
-
-def write(path: Path, lines: list[bytes], end: bytes = b"\n") -> Path:
-    path.write_bytes(b"".join(line + end for line in lines))
-    return path
-
-
-def read_json_lines(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
-
-
 def csv_lines(model: SentimentModel, with_label: bool) -> list[bytes]:
     rows = model.encode(REVIEWS)
     labels = [[i % 2] for i in range(len(rows))]
@@ -46,50 +31,51 @@ def csv_lines(model: SentimentModel, with_label: bool) -> list[bytes]:
     return [",".join(map(str, row)).encode() for row in table.tolist()]
 
 
-def test_raw_lines_keep_order_and_match_direct_prediction(model, tmp_path):
-    source = write(tmp_path / "reviews.txt", [r.encode() for r in REVIEWS])
-    assert transform_file(model, source, batch_size=2) == 0  # batches of 2 cut 5 lines unevenly
+def test_raw_lines_keep_order_and_match_direct_prediction(lstm_model, tmp_path):
+    source = write_lines(tmp_path / "reviews.txt", [r.encode() for r in REVIEWS])
+    assert transform_file(lstm_model, source, batch_size=2) == 0  # batches of 2 cut 5 lines unevenly
     out = read_json_lines(tmp_path / "reviews.txt.out")
-    expected = model.predict_proba(REVIEWS)
+    expected = lstm_model.predict_proba(REVIEWS)
     assert [o["probability"] for o in out] == pytest.approx(expected.tolist(), abs=1e-6)
     assert [o["label"] for o in out] == ["positive" if p >= 0.5 else "negative" for p in expected]
 
 
-def test_broken_lines_are_reported_in_place_and_the_rest_scored(model, tmp_path):
+def test_broken_lines_are_reported_in_place_and_the_rest_scored(lstm_model, tmp_path):
     lines = [REVIEWS[0].encode(), b"", REVIEWS[1].encode(), b"caf\xe9 \xff bad bytes", b"   ", REVIEWS[2].encode()]
-    source = write(tmp_path / "mixed.txt", lines, end=b"\r\n")
-    assert transform_file(model, source, tmp_path / "result.jsonl", batch_size=4) == 3
+    source = write_lines(tmp_path / "mixed.txt", lines, end=b"\r\n")
+    assert transform_file(lstm_model, source, tmp_path / "result.jsonl", batch_size=4) == 3
     out = read_json_lines(tmp_path / "result.jsonl")
     assert len(out) == len(lines)
     assert out[1] == {"error": "empty line", "line": 2}
     assert out[3]["line"] == 4 and "UTF-8" in out[3]["error"]
     assert out[4] == {"error": "empty line", "line": 5}
     scored = [out[i]["probability"] for i in (0, 2, 5)]
-    assert scored == pytest.approx(model.predict_proba([REVIEWS[0], REVIEWS[1], REVIEWS[2]]).tolist(), abs=1e-6)
+    assert scored == pytest.approx(lstm_model.predict_proba([REVIEWS[0], REVIEWS[1], REVIEWS[2]]).tolist(), abs=1e-6)
 
 
-def test_last_line_without_newline_is_scored(model, tmp_path):
+def test_last_line_without_newline_is_scored(lstm_model, tmp_path):
     source = tmp_path / "two.txt"
     source.write_bytes(REVIEWS[0].encode() + b"\n" + REVIEWS[1].encode())
-    transform_file(model, source)
+    transform_file(lstm_model, source)
     assert len(read_json_lines(tmp_path / "two.txt.out")) == 2
 
 
 @pytest.mark.parametrize("with_label", [True, False])
-def test_processed_csv_rows_are_scored_as_rows(model, tmp_path, with_label):
-    lines = csv_lines(model, with_label)
-    source = write(tmp_path / "test.csv", lines)
-    assert transform_file(model, source) == 0
+def test_processed_csv_rows_are_scored_as_rows(lstm_model, tmp_path, with_label):
+    lines = csv_lines(lstm_model, with_label)
+    source = write_lines(tmp_path / "test.csv", lines)
+    assert transform_file(lstm_model, source) == 0
     out = read_json_lines(tmp_path / "test.csv.out")
-    assert [o["probability"] for o in out] == pytest.approx(model.predict_rows(model.encode(REVIEWS)).tolist(), abs=1e-6)
+    expected = lstm_model.predict_rows(lstm_model.encode(REVIEWS))
+    assert [o["probability"] for o in out] == pytest.approx(expected.tolist(), abs=1e-6)
 
 
-def test_csv_line_with_wrong_field_count_is_an_error(model, tmp_path):
-    lines = csv_lines(model, with_label=True)
+def test_csv_line_with_wrong_field_count_is_an_error(lstm_model, tmp_path):
+    lines = csv_lines(lstm_model, with_label=True)
     lines[2] = lines[2].rsplit(b",", 3)[0]  # three fields short
     lines.insert(4, b"a review among the numbers")
-    source = write(tmp_path / "test.csv", lines)
-    assert transform_file(model, source) == 2
+    source = write_lines(tmp_path / "test.csv", lines)
+    assert transform_file(lstm_model, source) == 2
     out = read_json_lines(tmp_path / "test.csv.out")
     assert len(out) == 6
     assert out[2]["line"] == 3 and "502" in out[2]["error"] and "499" in out[2]["error"]
@@ -99,29 +85,29 @@ def test_csv_line_with_wrong_field_count_is_an_error(model, tmp_path):
 
 @pytest.mark.parametrize("column, value, message", [(1, "501", "pad length"), (7, "999999", "dictionary"),
                                                     (9, "x", "integer")])
-def test_csv_rows_the_model_cannot_read_are_errors(model, tmp_path, column, value, message):
-    lines = csv_lines(model, with_label=True)
+def test_csv_rows_the_model_cannot_read_are_errors(lstm_model, tmp_path, column, value, message):
+    lines = csv_lines(lstm_model, with_label=True)
     fields = lines[1].split(b",")
     fields[column] = value.encode()
     lines[1] = b",".join(fields)
-    source = write(tmp_path / "test.csv", lines)
-    assert transform_file(model, source) == 1
+    source = write_lines(tmp_path / "test.csv", lines)
+    assert transform_file(lstm_model, source) == 1
     out = read_json_lines(tmp_path / "test.csv.out")
     assert out[1]["line"] == 2 and message in out[1]["error"]
     assert all("probability" in o for i, o in enumerate(out) if i != 1)
 
 
-def test_text_plain_accept_gives_bare_labels(model, tmp_path):
-    source = write(tmp_path / "reviews.txt", [r.encode() for r in REVIEWS] + [b""])
-    assert transform_file(model, source, accept="text/plain") == 1
+def test_text_plain_accept_gives_bare_labels(lstm_model, tmp_path):
+    source = write_lines(tmp_path / "reviews.txt", [r.encode() for r in REVIEWS] + [b""])
+    assert transform_file(lstm_model, source, accept="text/plain") == 1
     lines = (tmp_path / "reviews.txt.out").read_text().splitlines()
-    expected = ["1.0" if p >= 0.5 else "0.0" for p in model.predict_proba(REVIEWS)]
+    expected = ["1.0" if p >= 0.5 else "0.0" for p in lstm_model.predict_proba(REVIEWS)]
     assert lines[:5] == expected
     assert json.loads(lines[5]) == {"error": "empty line", "line": 6}
 
 
-def test_failure_midway_leaves_no_partial_output(model, tmp_path, monkeypatch):
-    source = write(tmp_path / "reviews.txt", [r.encode() for r in REVIEWS])
+def test_failure_midway_leaves_no_partial_output(lstm_model, tmp_path, monkeypatch):
+    source = write_lines(tmp_path / "reviews.txt", [r.encode() for r in REVIEWS])
     output = tmp_path / "reviews.txt.out"
     output.write_text("previous run\n")
     calls = []
@@ -132,15 +118,15 @@ def test_failure_midway_leaves_no_partial_output(model, tmp_path, monkeypatch):
             raise RuntimeError("model crashed")
         return np.full(len(texts), 0.9, dtype=np.float32)
 
-    monkeypatch.setattr(model, "predict_proba", failing)
+    monkeypatch.setattr(lstm_model, "predict_proba", failing)
     with pytest.raises(RuntimeError, match="model crashed"):
-        transform_file(model, source, batch_size=2)
+        transform_file(lstm_model, source, batch_size=2)
     assert output.read_text() == "previous run\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reviews.txt", "reviews.txt.out"]
 
 
 def test_cli_command_writes_output_and_summary(tmp_path):
-    source = write(tmp_path / "reviews.txt", [REVIEWS[0].encode(), b"", REVIEWS[1].encode()])
+    source = write_lines(tmp_path / "reviews.txt", [REVIEWS[0].encode(), b"", REVIEWS[1].encode()])
     result = CliRunner().invoke(main, ["batch-transform", "--input", str(source), "--home", str(tmp_path / "home"),
                                        "--accept", "text/plain", "--output", str(tmp_path / "out.txt")])
     assert result.exit_code == 0, result.output
@@ -149,7 +135,7 @@ def test_cli_command_writes_output_and_summary(tmp_path):
 
 
 def test_cli_command_with_explicit_model_and_default_output(tmp_path):
-    source = write(tmp_path / "reviews.txt", [r.encode() for r in REVIEWS])
+    source = write_lines(tmp_path / "reviews.txt", [r.encode() for r in REVIEWS])
     result = CliRunner().invoke(main, ["batch-transform", "--input", str(source), "--model", str(bundled_model_dir()),
                                        "--home", str(tmp_path / "home")])
     assert result.exit_code == 0, result.output
@@ -159,8 +145,8 @@ def test_cli_command_with_explicit_model_and_default_output(tmp_path):
 def test_cli_command_transforms_a_folder_into_an_output_folder(tmp_path):
     inputs = tmp_path / "in"
     (inputs / "part").mkdir(parents=True)
-    write(inputs / "a.txt", [REVIEWS[0].encode()])
-    write(inputs / "part" / "b.txt", [REVIEWS[1].encode(), b""])
+    write_lines(inputs / "a.txt", [REVIEWS[0].encode()])
+    write_lines(inputs / "part" / "b.txt", [REVIEWS[1].encode(), b""])
     result = CliRunner().invoke(main, ["batch-transform", str(inputs), "--output", f"{tmp_path / 'out'}/",
                                        "--home", str(tmp_path / "home")])
     assert result.exit_code == 0, result.output
@@ -174,7 +160,7 @@ def test_cli_command_transforms_a_folder_into_an_output_folder(tmp_path):
 def test_an_output_folder_inside_the_input_folder_is_not_read_as_input(tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
-    write(inputs / "a.txt", [REVIEWS[0].encode()])
+    write_lines(inputs / "a.txt", [REVIEWS[0].encode()])
     for _ in range(2):  # the second run must not score the first run's outputs
         result = CliRunner().invoke(main, ["batch-transform", str(inputs), "--output", str(inputs / "out") + "/",
                                            "--home", str(tmp_path / "home")])
@@ -189,22 +175,9 @@ def test_an_output_folder_inside_the_input_folder_is_not_read_as_input(tmp_path)
 def test_cli_command_transforms_a_folder_of_the_store(tmp_path):
     store = tmp_path / "store"
     (store / "batch" / "x").mkdir(parents=True)
-    write(store / "batch" / "x" / "reviews.txt", [REVIEWS[0].encode()])
+    write_lines(store / "batch" / "x" / "reviews.txt", [REVIEWS[0].encode()])
     result = CliRunner().invoke(main, ["batch-transform", "batch", "--store", str(store), "--output", f"{tmp_path / 'out'}/",
                                        "--home", str(tmp_path / "home")])
     assert result.exit_code == 0, result.output
     assert "1 files, 0 errors" in result.output
     assert read_json_lines(tmp_path / "out" / "x" / "reviews.txt.out")[0]["label"] == "positive"
-
-
-@pytest.mark.slow
-def test_real_reviews_raw_and_processed_forms_agree(model, tmp_path, real_data):
-    test = stratified_sample(load_imdb(real_data)["test"], 300, seed=0)
-    raw = write(tmp_path / "reviews.txt", [" ".join(text.splitlines()).encode() for text in test.texts])
-    rows = np.column_stack([test.labels, model.encode(test.texts)])
-    processed = write(tmp_path / "test.csv", [",".join(map(str, row)).encode() for row in rows.tolist()])
-    assert transform_file(model, raw) == 0 and transform_file(model, processed) == 0
-    from_raw = [o["probability"] for o in read_json_lines(tmp_path / "reviews.txt.out")]
-    from_rows = [o["probability"] for o in read_json_lines(tmp_path / "test.csv.out")]
-    assert from_raw == from_rows
-    assert compute_metrics(test.labels, from_raw)["accuracy"] > 0.6  # the bundled model scores ~0.69
