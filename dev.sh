@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine: creates .venv, installs the project, then runs what you ask.
 #   ./dev.sh serve        web app + API + model endpoint on http://127.0.0.1:3000
-#   ./dev.sh test [ARGS]  the test suite (pytest ARGS)
+#   ./dev.sh test [ARGS]  the test suite (pytest ARGS), both layers; ./dev.sh test tests/unit for one
 #   ./dev.sh ARGS         any sentiment-app command, e.g. ./dev.sh pipeline --data ../shared/data
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -10,7 +10,9 @@ import pytest
 
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.inference.model import SentimentModel
-from tests.support import Recorder, build_zip_with_cli, imdb_data, recording_aws
+from tests.support import MISSING_DATA, Recorder, build_zip_with_cli, imdb_data, recording_aws
+
+pytest_plugins = ["pytester"]  # tests/unit/test_real_data.py runs the real_data fixture in a pytest of its own
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +20,15 @@ def real_data() -> Path:
     """The official split as gzipped CSVs: ``SENTIMENT_APP_DATA``, else ``../shared/data``. Tests that
     need more of the folder (``short/``, ``unsup.csv.gz``) call ``tests.support.imdb_data`` with it."""
     return imdb_data()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line for every test skipped for want of the IMDB data (pytest lists skips one per test)."""
+    reasons = [report.longrepr[2] for report in terminalreporter.stats.get("skipped", [])
+               if isinstance(report.longrepr, tuple) and MISSING_DATA in report.longrepr[2]]
+    if reasons:
+        reason = reasons[0].removeprefix("Skipped: ")
+        terminalreporter.write_line(f"{len(reasons)} tests skipped: {reason}", yellow=True)
 
 
 @pytest.fixture(scope="session")

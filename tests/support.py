@@ -40,9 +40,11 @@ from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.cli import main
 from sentiment_app.data.dataset import Reviews
 from sentiment_app.gateway.local_stack import local_url, start_endpoint, stop_process, wait_until_ready
+from sentiment_app.inference.handler import MAX_INVOKE_BYTES
 from sentiment_app.settings import ENV_DATA
 
 REPO = Path(__file__).resolve().parents[1]
+INFRA_TEMPLATE = REPO / "infra" / "template.yaml"
 CLI = str(Path(sys.executable).with_name("sentiment-app"))
 POSITIVE = "A wonderful, moving film with brilliant acting; I loved every minute."
 NEGATIVE = "Dreadful, boring and stupid. The worst movie I have ever seen, a total waste of time."
@@ -50,9 +52,13 @@ POSITIVE_WORDS = {"wonderful", "brilliant", "loved", "moving"}  # the words that
 NEGATIVE_WORDS = {"dreadful", "boring", "stupid", "worst", "waste"}
 MIXED_REVIEWS = [POSITIVE, NEGATIVE, "Funny, charming and heartfelt: a perfect family film.",
                  "A boring mess with no plot. I hated it."]
+NGRAM_REVIEWS = ["Not good. Not good at all!", "A fine, fine film.", "", "<br />Great fun, didn't expect it"]
 
 
-# -- the IMDB data ------------------------------------------------------------------------------------
+# -- the IMDB data -------------------------------------------------------------------------------------
+
+MISSING_DATA = "IMDB data "  # how every message about missing data begins
+
 
 def data_dir() -> Path:
     """Where the tests look for the IMDB data: ``SENTIMENT_APP_DATA``, else ``../shared/data``."""
@@ -70,13 +76,13 @@ def imdb_data(*needed: str) -> Path:
     saying where the data was looked for, but under CI it fails: CI must never pass without them."""
     path = data_dir()
     if not all((path / name).is_file() for name in ("train.csv.gz", "test.csv.gz")):
-        message = f"IMDB data not found at {path}; set {ENV_DATA} (see README)"
+        message = f"{MISSING_DATA}not found at {path}; set {ENV_DATA} (see README)"
     elif missing := [name for name in needed if not (path / name).exists()]:
-        message = f"IMDB data at {path} lacks {', '.join(missing)}; set {ENV_DATA} (see README)"
+        message = f"{MISSING_DATA}at {path} lacks {', '.join(missing)}; set {ENV_DATA} (see README)"
     else:
         return path
     if in_ci():
-        pytest.fail(f"{message} [CI is set, so missing data fails]", pytrace=False)
+        pytest.fail(f"{message} (CI is set: tests that need the data fail without it)", pytrace=False)
     pytest.skip(message)
 
 
@@ -172,7 +178,10 @@ def key_usage(home: Path) -> dict[str, dict]:
     return {row["name"]: row for row in json.loads(done.stdout)}
 
 
-def endpoint_cli(home: Path) -> Callable[..., Result]:
+Cli = Callable[..., Result]
+
+
+def endpoint_cli(home: Path) -> Cli:
     """``sentiment-app endpoint ARGS --home HOME``, asserting it succeeds (or, with ``ok=False``, fails)."""
     def run(*args: str, ok: bool = True) -> Result:
         result = CliRunner().invoke(main, ["endpoint", *args, "--home", str(home)])
@@ -192,7 +201,7 @@ def build_zip_with_cli(output: Path) -> Path:
     return output
 
 
-# -- servers on loopback (system layer) ----------------------------------------------------------------
+# -- servers on loopback and their metrics -------------------------------------------------------------
 
 def parse_metrics(text: str) -> dict[tuple[str, frozenset], float]:
     """A ``/metrics`` page parsed by Prometheus's own parser: (sample name, labels) → value."""
@@ -367,7 +376,7 @@ def assert_lambda_error(response: Event, status: int, *words: str) -> None:
     assert response_header(response, "Access-Control-Allow-Origin") == "*"
 
 
-# -- the bad-input catalogue (its entry points are described in tests/system/test_bad_input.py) -------
+# -- the bad-input catalogue (its entry points are described in tests/system/test_bad_input.py) --------
 
 TEXT, JSON, XML, BINARY = "text/plain", "application/json", "application/xml", "application/octet-stream"
 SCORED = ""  # a batch line that gets a verdict
@@ -378,7 +387,7 @@ ENTRY_POINTS = ("server", "runtime", "gateway", "batch", "cli")
 @dataclass(frozen=True)
 class Case:
     name: str
-    body: bytes
+    raw: bytes | Callable[[], bytes]  # the body, or what makes it (a slow one is made on first use)
     content_type: str | None
     server: int  # status at /invocations
     runtime: int  # status at /endpoints/{name}/invocations
@@ -386,6 +395,10 @@ class Case:
     message: str  # what every error message says (a case-insensitive regex); "" for a verdict
     batch: str | None  # the batch line's error (regex), SCORED, or None: not applicable
     cli: int | None  # exit status of `aws invoke`, or None: not applicable
+
+    @property
+    def body(self) -> bytes:
+        return self.raw() if callable(self.raw) else self.raw
 
 
 @functools.cache
@@ -395,43 +408,40 @@ def words_100k() -> bytes:
                     for i in range(100_000)).encode()
 
 
-@functools.cache
-def bad_input_catalogue() -> tuple[Case, ...]:
-    """The rows, made on first use (some bodies are megabytes)."""
-    from sentiment_app.inference.handler import MAX_INVOKE_BYTES
+OVER_6_MB = b"great " * (MAX_INVOKE_BYTES // 6 + 100_000)  # about 6.6 MB: over the endpoint's and Lambda's limit
+OVER_10_MB = b"great " * (10 * 2**20 // 6 + 100_000)  # over the gateway's own limit too
+NESTED = b"[" * 50_000 + b"]" * 50_000  # deeper than Python's JSON parser can go
+RTL_AND_EMOJI = "😀🎬 סרט נפלא, אהבתי! فيلم رائع جدا 👍🏽 A wonderful film".encode()
+HTML = b'<script>alert("x")</script><img src=x onerror=alert(1)><b>A wonderful</b> film, <i>loved</i> it'
+HTML_JSON = json.dumps({"review": HTML.decode()}).encode()
 
-    over_6_mb = b"great " * (MAX_INVOKE_BYTES // 6 + 100_000)  # about 6.6 MB: over the endpoint's and Lambda's limit
-    over_10_mb = b"great " * (10 * 2**20 // 6 + 100_000)  # over the gateway's own limit too
-    nested = b"[" * 50_000 + b"]" * 50_000  # deeper than Python's JSON parser can go
-    rtl_and_emoji = "😀🎬 סרט נפלא, אהבתי! فيلم رائع جدا 👍🏽 A wonderful film".encode()
-    html = b'<script>alert("x")</script><img src=x onerror=alert(1)><b>A wonderful</b> film, <i>loved</i> it'
-    html_json = json.dumps({"review": html.decode()}).encode()
-    return (  # name                body                          type    server run gateway message     batch          cli
-        Case("empty body",           b"",                          TEXT,   400, 424, 400, "empty",        "empty line",   1),
-        Case("whitespace only",      b" \t \r\n \n",               TEXT,   400, 424, 400, "empty",        "empty line",   1),
-        Case("invalid UTF-8",        b"caf\xe9 was \xff great",     TEXT,   400, 424, 400, "UTF-8",        "UTF-8",        1),
-        Case("invalid UTF-8 in JSON", b'{"review": "caf\xe9"}',     JSON,   400, 424, 400, "UTF-8",        "UTF-8",        1),
-        Case("missing content type", POSITIVE.encode(),            None,   415, 424, 200, "content type", NA,             NA),
-        Case("wrong content type",   POSITIVE.encode(),            XML,    415, 424, 415, "content type", NA,             2),
-        Case("binary content type",  POSITIVE.encode(),            BINARY, 415, 424, 415, "content type", NA,             2),
-        Case("malformed JSON",       b'{"review": "a great film"', JSON,   400, 424, 400, "JSON",         SCORED,         1),
-        Case("JSON number",          b"5",                         JSON,   400, 424, 400, "review",       SCORED,         1),
-        Case("JSON list of numbers", b"[1, 2, 3]",                 JSON,   400, 424, 400, "review",       SCORED,         1),
-        Case("JSON string",          b'"a great film"',            JSON,   400, 424, 400, "review",       SCORED,         1),
-        Case("JSON null",            b"null",                      JSON,   400, 424, 400, "review",       SCORED,         1),
-        Case("review not a string",  b'{"review": 5}',             JSON,   400, 424, 400, "review",       SCORED,         1),
-        Case("nested review",        b'{"review": {"a": ["b"]}}',  JSON,   400, 424, 400, "review",       SCORED,         1),
-        Case("instances of numbers", b'{"instances": [1, 2]}',     JSON,   400, 424, 400, "review",       SCORED,         1),
-        Case("deeply nested JSON",   nested,                       JSON,   400, 424, 400, "JSON",         SCORED,         NA),
-        Case("NUL byte",             b"a fine\x00 film",           TEXT,   400, 424, 400, "NUL",          "NUL",          NA),
-        Case("NUL byte in JSON",     b'{"review": "a\\u0000 b"}',  JSON,   400, 424, 400, "NUL",          SCORED,         NA),
-        Case("over 6 MB",            over_6_mb,                    TEXT,   413, 400, 413, "limit|too long", "record limit", NA),
-        Case("over 10 MB",           over_10_mb,                   TEXT,   413, 400, 413, "limit|too long", NA,           NA),
-        Case("100,000 words",        words_100k(),                 TEXT,   200, 200, 200, "",             SCORED,         NA),
-        Case("emoji and RTL",        rtl_and_emoji,                TEXT,   200, 200, 200, "",             SCORED,         0),
-        Case("HTML and script tags", html,                         TEXT,   200, 200, 200, "",             SCORED,         0),
-        Case("HTML in JSON",         html_json,                    JSON,   200, 200, 200, "",             NA,             0),
-    )
+#    name                    body                              type    server run gateway message      batch           cli
+CATALOGUE = [
+    Case("empty body",           b"",                          TEXT,   400, 424, 400, "empty",        "empty line",   1),
+    Case("whitespace only",      b" \t \r\n \n",               TEXT,   400, 424, 400, "empty",        "empty line",   1),
+    Case("invalid UTF-8",        b"caf\xe9 was \xff great",     TEXT,   400, 424, 400, "UTF-8",        "UTF-8",        1),
+    Case("invalid UTF-8 in JSON", b'{"review": "caf\xe9"}',     JSON,   400, 424, 400, "UTF-8",        "UTF-8",        1),
+    Case("missing content type", POSITIVE.encode(),            None,   415, 424, 200, "content type", NA,             NA),
+    Case("wrong content type",   POSITIVE.encode(),            XML,    415, 424, 415, "content type", NA,             2),
+    Case("binary content type",  POSITIVE.encode(),            BINARY, 415, 424, 415, "content type", NA,             2),
+    Case("malformed JSON",       b'{"review": "a great film"', JSON,   400, 424, 400, "JSON",         SCORED,         1),
+    Case("JSON number",          b"5",                         JSON,   400, 424, 400, "review",       SCORED,         1),
+    Case("JSON list of numbers", b"[1, 2, 3]",                 JSON,   400, 424, 400, "review",       SCORED,         1),
+    Case("JSON string",          b'"a great film"',            JSON,   400, 424, 400, "review",       SCORED,         1),
+    Case("JSON null",            b"null",                      JSON,   400, 424, 400, "review",       SCORED,         1),
+    Case("review not a string",  b'{"review": 5}',             JSON,   400, 424, 400, "review",       SCORED,         1),
+    Case("nested review",        b'{"review": {"a": ["b"]}}',  JSON,   400, 424, 400, "review",       SCORED,         1),
+    Case("instances of numbers", b'{"instances": [1, 2]}',     JSON,   400, 424, 400, "review",       SCORED,         1),
+    Case("deeply nested JSON",   NESTED,                       JSON,   400, 424, 400, "JSON",         SCORED,         NA),
+    Case("NUL byte",             b"a fine\x00 film",           TEXT,   400, 424, 400, "NUL",          "NUL",          NA),
+    Case("NUL byte in JSON",     b'{"review": "a\\u0000 b"}',  JSON,   400, 424, 400, "NUL",          SCORED,         NA),
+    Case("over 6 MB",            OVER_6_MB,                    TEXT,   413, 400, 413, "limit|too long", "record limit", NA),
+    Case("over 10 MB",           OVER_10_MB,                   TEXT,   413, 400, 413, "limit|too long", NA,           NA),
+    Case("100,000 words",        words_100k,                   TEXT,   200, 200, 200, "",             SCORED,         NA),
+    Case("emoji and RTL",        RTL_AND_EMOJI,                TEXT,   200, 200, 200, "",             SCORED,         0),
+    Case("HTML and script tags", HTML,                         TEXT,   200, 200, 200, "",             SCORED,         0),
+    Case("HTML in JSON",         HTML_JSON,                    JSON,   200, 200, 200, "",             NA,             0),
+]
 
 
 def applies(case: Case, entry: str) -> bool:
@@ -441,7 +451,7 @@ def applies(case: Case, entry: str) -> bool:
 def catalogue_table(*entries: str) -> list[Any]:
     """``pytest.param(case, entry)`` for every row of the catalogue that applies at each of ``entries``."""
     return [pytest.param(case, entry, id=re.sub(r"[^a-z0-9]+", "-", f"{case.name} {entry}".lower()))
-            for case in bad_input_catalogue() for entry in entries if applies(case, entry)]
+            for case in CATALOGUE for entry in entries if applies(case, entry)]
 
 
 # -- fuzzing strategies (hypothesis) -------------------------------------------------------------------

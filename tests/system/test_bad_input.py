@@ -1,4 +1,4 @@
-"""The bad-input catalogue (issue 6) at every entry point, as one table (``tests.support.bad_input_catalogue``):
+"""The bad-input catalogue (issue 6) at every entry point, as one table (``tests.support.CATALOGUE``):
 each row is sent to each entry point and must get that entry point's defined answer. Everything runs
 for real: one ``sentiment-app serve`` process tree (gateway + endpoint server) on loopback, the CLI
 through click's runner (in-process: starting the CLI costs seconds on a busy machine). The batch
@@ -30,7 +30,6 @@ import html
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -40,15 +39,9 @@ from click.testing import CliRunner
 from sentiment_app.cli import main
 from sentiment_app.data.dataset import load_imdb, stratified_sample
 from sentiment_app.features import text
-from tests.support import TEXT, Case, ServedApp, batch_cli, catalogue_table, served_app, words_100k
+from tests.support import TEXT, Case, ServedApp, batch_cli, catalogue_table, words_100k
 
 ENDPOINT = "local-sentiment"  # the name `serve` gives its endpoint
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
-    with served_app(tmp_path_factory.mktemp("home")) as served:
-        yield served
 
 
 def post(url: str, case: Case) -> httpx.Response:

@@ -194,3 +194,25 @@ def test_upload_train_transform_deploy_on_real_data(aws: Recorder, small_data: P
     assert aws.params("CreateEndpoint")[0] == {"EndpointName": "reviews", "EndpointConfigName": model_name,
                                                "Tags": PROJECT_TAGS}
     assert "$0.115/h" in out and "sentiment-app aws delete reviews --region us-east-1" in out
+
+
+@pytest.mark.slow  # two real processes: the text channel's preparation and the training entry point
+def test_a_text_family_uploads_its_own_channel_and_trains_from_it(aws: Recorder, small_data: Path) -> None:
+    out = aws_cli("upload", "--data", str(small_data), "--max-reviews", str(REVIEWS_PER_SPLIT), "--prefix", "run2",
+                  "--family", "nbsvm-stack")
+    data = s3_objects(f"s3://{BUCKET}/run2/")
+    assert sorted(data) == [f"run2/data-text/{k}" for k in ("meta.json", "training/train.csv", "validation/test.csv")]
+    assert json.loads(data["run2/data-text/meta.json"])["kind"] == "text"
+    assert f"s3://{BUCKET}/run2/data-text/training/train.csv" in out
+    missing = aws_cli("train", "--prefix", "run2", "--family", "lstm-seed", code=1)
+    assert "No processed rows data" in missing  # lstm-seed's channel was not uploaded
+
+    out = aws_cli("train", "--prefix", "run2", "--job-name", "train-text", "--family", "nbsvm-stack",
+                  "--hp", "hash_bits=16", "--json")
+    (request,) = aws.params("CreateTrainingJob")
+    hp = {k: json.loads(v) for k, v in request["HyperParameters"].items()}
+    assert hp["family"] == "nbsvm-stack" and hp["hash-bits"] == 16 and "vocab-size" not in hp
+    assert [(c["ChannelName"], c["DataSource"]["S3DataSource"]["S3Uri"]) for c in request["InputDataConfig"]] == [
+        ("training", f"s3://{BUCKET}/run2/data-text/training/"), ("validation", f"s3://{BUCKET}/run2/data-text/validation/")]
+    result = last_json(out)
+    assert 0 <= result["metrics"]["val_accuracy"] <= 1  # metrics.json of the model the entry point trained

@@ -5,7 +5,8 @@ with ``--nproc-per-node 2``; they share a store, so the features are prepared on
 is measured by loading each model with the normal loader and scoring the prepared test rows.
 Which process wrote which file is observed, not inferred: the two-process run gets a
 ``sitecustomize`` that installs a Python audit hook in every interpreter and logs each file it
-opens for writing (or renames into place) under the home, per ``RANK``.
+opens for writing (or renames into place) under the home, per ``RANK``. (Sharding and the single
+process case without processes: ``tests/unit/test_distributed.py``.)
 """
 
 from __future__ import annotations
@@ -19,18 +20,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
 
 from sentiment_app.artifacts.model_dir import ARTIFACT_FILES, MANIFEST, load_model_dir
-from sentiment_app.cli import main
 from sentiment_app.data.dataset import load_imdb, stratified_sample
 from sentiment_app.features.prepare import read_rows, write_rows
 from sentiment_app.inference.model import SentimentModel
-from sentiment_app.models.lstm import LSTMClassifier
 from sentiment_app.models.registry import build_model
-from sentiment_app.training import distributed
-from tests.conftest import csv_gz
-from tests.support import CLI, NEGATIVE, POSITIVE
+from tests.support import CLI, NEGATIVE, POSITIVE, csv_gz
 
 REVIEWS, EPOCHS, BATCH = 1000, 2, 50
 
@@ -151,36 +147,3 @@ def test_uneven_shards_and_a_one_row_batch_give_the_single_process_steps(tmp_pat
         torch.testing.assert_close(two.state_dict[name], weights, atol=1e-5, rtol=1e-4, msg=name)
     for h1, h2 in zip(one.metrics["history"], two.metrics["history"]):
         assert h2["loss"] == pytest.approx(h1["loss"], rel=1e-5)
-
-
-@pytest.mark.parametrize("size, world", [(50, 2), (7, 3), (64, 4), (1, 2), (2, 3)])
-def test_shards_cover_each_batch_once_with_weights_that_average_to_its_mean(size: int, world: int) -> None:
-    shards = [distributed.shard(100, 100 + size, distributed.Context(rank, world)) for rank in range(world)]
-    real = [s for s in shards if s.weight > 0]
-    assert [i for s in real for i in range(s.rows.start, s.rows.stop)] == list(range(100, 100 + size))
-    # DDP divides the summed gradients by the world size: the weights must sum to it.
-    assert sum(s.weight for s in shards) == pytest.approx(world)
-    for s in shards:
-        if s.weight == 0:  # a batch smaller than the world: a placeholder row that adds nothing
-            assert s.rows.stop - s.rows.start == 1 and 100 <= s.rows.start < 100 + size
-
-
-def test_single_process_is_the_plain_batch() -> None:
-    context = distributed.setup({})
-    assert context == distributed.Context() and not context.distributed and context.is_main
-    part = distributed.shard(0, 50, context)
-    assert part.rows == slice(0, 50) and part.weight == 1.0
-    x = torch.arange(100)
-    assert part.of(x).data_ptr() == x.data_ptr()  # a view, not a copy
-    model = LSTMClassifier(4, 4, 10)
-    assert distributed.wrap(model, context) is model
-    assert distributed.mean_over_ranks(0.123, 7.0, context) == 0.123
-
-
-@pytest.mark.parametrize("command", ["train", "pipeline"])
-def test_nproc_per_node_option(command: str) -> None:
-    runner = CliRunner()
-    shown = runner.invoke(main, [command, "--help"])
-    assert shown.exit_code == 0 and "--nproc-per-node" in shown.output and "global batch" in shown.output
-    refused = runner.invoke(main, [command, "--nproc-per-node", "0"])
-    assert refused.exit_code == 2 and "--nproc-per-node" in refused.output

@@ -1,5 +1,6 @@
 """Explanations (``POST /explanations``): the words behind a verdict, on the bundled model, over real
-HTTP; the same through InvokeEndpoint, the SageMaker handler, and the whole chain the page uses."""
+HTTP; the same through InvokeEndpoint and the whole chain the page uses. (Without a server, the
+SageMaker handler and the word cap: ``tests/unit/test_explain.py``.)"""
 
 from __future__ import annotations
 
@@ -11,25 +12,16 @@ import boto3
 import httpx
 import pytest
 
-from sentiment_app.gateway.local_api import create_app as gateway_app
-from sentiment_app.inference.explain import MAX_CHARS, MAX_WORDS, occlude, without
-from sentiment_app.inference.handler import input_fn, output_fn, predict_fn
-from sentiment_app.inference.model import SentimentModel
 from sentiment_app.artifacts.locate import bundled_model_dir
+from sentiment_app.gateway.local_api import create_app as gateway_app
+from sentiment_app.inference.explain import MAX_CHARS, without
+from sentiment_app.inference.model import SentimentModel
 from sentiment_app.serving.app import create_app
-from tests.support import NEGATIVE, POSITIVE
-from tests.test_serving import running
+from tests.support import NEGATIVE, NEGATIVE_WORDS, POSITIVE, POSITIVE_WORDS, running
 
 NAME = "explain-test"
 MIXED = "The photography is beautiful<br /><br />but the script is a mess and the ending made no sense."
-POSITIVE_WORDS = {"wonderful", "brilliant", "loved", "moving"}
-NEGATIVE_WORDS = {"dreadful", "boring", "stupid", "worst", "waste"}
 MAX_PAYLOAD = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def model() -> SentimentModel:
-    return SentimentModel.load(bundled_model_dir())
 
 
 @pytest.fixture(scope="module")
@@ -106,12 +98,6 @@ def test_a_huge_review_is_explained_in_bounded_time(url: str) -> None:
     check_offsets(review, answer["words"])
 
 
-def test_distinct_words_are_capped() -> None:
-    review = " ".join(f"word{i}" for i in range(3 * MAX_WORDS))
-    occlusion = occlude(review)
-    assert len(occlusion.words) == MAX_WORDS and len(occlusion.texts) == MAX_WORDS + 1
-
-
 def test_invocations_with_explain_and_invoke_endpoint_agree(url: str) -> None:
     direct = explain(url, POSITIVE).json()
     body = json.dumps({"review": POSITIVE, "explain": True})
@@ -137,15 +123,6 @@ def test_bad_requests_get_json_errors(url: str, body: bytes | str, content_type:
     reply = explain(url, body, content_type, accept)
     assert reply.status_code == status
     assert words in reply.json()["error"]
-
-
-def test_the_sagemaker_handler_explains_too(model: SentimentModel) -> None:
-    """``code/inference.py`` on a real SageMaker endpoint: the same JSON flag, no server of ours."""
-    body = json.dumps({"review": POSITIVE, "explain": True})
-    text, content_type = output_fn(predict_fn(input_fn(body, "application/json"), model), "application/json")
-    answer = json.loads(text)
-    assert content_type == "application/json" and answer["model_version"] == model.version
-    assert max(answer["words"], key=lambda item: item["weight"])["word"] in POSITIVE_WORDS
 
 
 def test_the_page_route_forwards_explanations(url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,6 +1,6 @@
 """Faults with real processes on loopback: a killed endpoint, a killed batch transform, a full disk or
 unwritable store, and SIGTERM with requests in flight. (An interrupted training job resuming from
-its checkpoint is ``test_pipeline_e2e.py::test_interrupted_job_resumes_to_the_same_weights``.)"""
+its checkpoint is ``tests/system/test_pipeline.py::test_interrupted_job_resumes_to_the_same_weights``.)"""
 
 from __future__ import annotations
 

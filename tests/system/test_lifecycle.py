@@ -1,4 +1,5 @@
-"""``sentiment-app endpoint``: real background servers, managed through the CLI in a temporary home."""
+"""``sentiment-app endpoint``: real background servers, managed through the CLI in a temporary home.
+(Errors refused before any server starts: ``tests/unit/test_lifecycle.py``.)"""
 
 from __future__ import annotations
 
@@ -12,16 +13,11 @@ from pathlib import Path
 import boto3
 import httpx
 import pytest
-from click.testing import CliRunner, Result
 
-from tests.support import POSITIVE
-from sentiment_app.cli import main
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving import lifecycle
 from sentiment_app.settings import load_settings
-
-
-Cli = Callable[..., Result]
+from tests.support import POSITIVE, Cli, endpoint_cli
 
 
 @pytest.fixture()
@@ -35,12 +31,7 @@ def home(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.fixture()
 def cli(home: Path) -> Cli:
-    def run(*args: str, ok: bool = True) -> Result:
-        result = CliRunner().invoke(main, ["endpoint", *args, "--home", str(home)])
-        assert (result.exit_code == 0) == ok, result.output
-        return result
-
-    return run
+    return endpoint_cli(home)
 
 
 def listed(cli: Cli) -> dict[str, dict]:
@@ -95,17 +86,6 @@ def test_idle_endpoint_shuts_itself_down(cli: Cli) -> None:
     wait_until(lambda: listed(cli)["sleepy"]["status"] == "OutOfService")
     assert "without an invocation" in listed(cli)["sleepy"]["failure_reason"]
     wait_until(lambda: lifecycle.port_is_free("127.0.0.1", port), timeout=5)
-
-
-@pytest.mark.parametrize("args, message", [
-    (["create", "bad_name"], "Invalid endpoint name"),
-    (["create", "x-"], "Invalid endpoint name"),
-    (["create", "a" * 64], "Invalid endpoint name"),
-    (["delete", "missing"], "No endpoint named"),
-    (["logs", "missing"], "No log"),
-])
-def test_user_errors_are_clear(cli: Cli, args: list[str], message: str) -> None:
-    assert message in cli(*args, ok=False).output
 
 
 def test_failed_startup_is_recorded_with_the_log(cli: Cli, tmp_path: Path) -> None:

@@ -15,14 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.gateway import local_api
 from sentiment_app.gateway.local_stack import ENDPOINT_URL_ENV
-from sentiment_app.artifacts.locate import bundled_model_dir
-from sentiment_app.http_common.observability import new_request_id
 from sentiment_app.serving import app as container_app
 from sentiment_app.serving.app import create_app
-from tests.support import NEGATIVE, POSITIVE, parse_metrics
-from tests.test_serving import running
+from tests.support import NEGATIVE, POSITIVE, parse_metrics, running
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 SECRET_KEY = "k3y-" + uuid.uuid4().hex
@@ -181,9 +179,3 @@ def test_a_model_that_cannot_load_never_passes_ping(tmp_path: Path) -> None:
         ping = httpx.get(f"{url}/ping")
         assert ping.status_code == 503 and ping.json()["status"] == "Failed"
     assert len(failures) == 1
-
-
-def test_request_ids_are_distinct_version_4_uuids() -> None:
-    ids = [new_request_id() for _ in range(10_000)]
-    assert len(set(ids)) == len(ids)
-    assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids[:100])

@@ -3,7 +3,6 @@ movie and the short sentences (``SENTIMENT_APP_DATA``, else ``../shared/data`` b
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -11,25 +10,14 @@ import pytest
 
 from sentiment_app.data.dataset import Reviews, load_imdb, load_unsup, split_by_movie
 from sentiment_app.evaluation.short import SOURCES, load_short
-from sentiment_app.settings import ENV_DATA
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def official_data() -> Path:
-    """The data folder; a one-line skip when it is absent, but a failure under CI (CI=true)."""
-    path = Path(os.environ.get(ENV_DATA) or REPO.parent / "shared" / "data")
-    if not (path / "train.csv.gz").is_file():
-        message = f"IMDB data not found at {path}; set {ENV_DATA}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+from tests.support import imdb_data
 
 
 @pytest.fixture(scope="module")
 def data() -> Path:
-    return official_data()
+    """The data folder with the unlabeled reviews and the short sentences: a one-line skip where they
+    are absent, but a failure under CI (CI=true)."""
+    return imdb_data("unsup.csv.gz", "short")
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, NEGATIVE, POSITIVE, REPO, ServedApp, served_app
+from tests.support import CHROMIUM, CHROMIUM_ARGS, NEGATIVE, POSITIVE, REPO, ServedApp
 
 SCREENSHOT_DIR_ENV = "SENTIMENT_APP_SCREENSHOT_DIR"
 XSS = "<script>alert(1)</script> I loved this film, <img src=x onerror=alert(2)> truly wonderful."
@@ -20,12 +20,6 @@ pytestmark = [
 ]
 
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
-    with served_app(tmp_path_factory.mktemp("home")) as served:
-        yield served
 
 
 @pytest.fixture(scope="module")

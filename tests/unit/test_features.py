@@ -1,26 +1,15 @@
-"""Cleaning, tokenizing, dictionary and padding, checked against the original notebook's code."""
+"""Cleaning, tokenizing, dictionary and padding, checked against the original notebook's code. (On real
+reviews: ``tests/system/test_features.py``.)"""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
-from bs4 import BeautifulSoup
-from nltk.stem.porter import PorterStemmer
 
-from sentiment_app.data.dataset import load_imdb
 from sentiment_app.features.encode import convert_and_pad, encode_rows
 from sentiment_app.features.text import Tokenizer, split_words, stopwords
 from sentiment_app.features.vocab import build_vocab
-
-
-def notebook_review_to_words(review: str) -> list[str]:
-    """The original project's function (with the shipped stopword list instead of nltk.download)."""
-    text = BeautifulSoup(review, "html.parser").get_text()
-    text = re.sub(r"[^a-zA-Z0-9]", " ", text.lower())
-    words = [w for w in text.split() if w not in stopwords()]
-    return [PorterStemmer().stem(w) for w in words]
+from tests.support import notebook_review_to_words
 
 
 def test_stopwords_are_nltk_english_list() -> None:
@@ -45,13 +34,6 @@ def test_non_ascii_letters_split_words_like_the_original() -> None:
 def test_empty_and_punctuation_only_reviews() -> None:
     assert Tokenizer()("") == []
     assert Tokenizer()("<p>!!! ... ???</p>") == []
-
-
-def test_matches_notebook_on_real_reviews(real_data) -> None:
-    reviews = load_imdb(real_data)["test"].texts[::97][:250]
-    tokenize = Tokenizer()
-    for review in reviews:
-        assert tokenize(review) == notebook_review_to_words(review)
 
 
 def test_vocab_reserves_0_and_1_ranks_by_frequency_and_limits_size() -> None:

@@ -1,17 +1,13 @@
-"""The deployable API tier: the Lambda zip run in a clean interpreter against a real endpoint server,
-``infra/template.yaml`` checked by cfn-lint and for least privilege, and the web page as static files."""
+"""The deployable API tier without running it: the Lambda zip's contents, ``infra/template.yaml`` read
+for least privilege and for matching the local gateway, and the web page as static files. (The zip
+run in a clean interpreter against a real endpoint server, and cfn-lint: ``tests/system/test_infra.py``.)"""
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,98 +16,23 @@ from cfnlint.decode import decode
 from click.testing import CliRunner
 
 from sentiment_app.cli import Main
-from sentiment_app.gateway import lambda_function
-from sentiment_app.gateway.events import rest_event
-from sentiment_app.gateway.local_api import API_PATH
 from sentiment_app.cli.aws import lambda_package, web_site
+from sentiment_app.gateway import lambda_function
+from sentiment_app.gateway.local_api import API_PATH
 from sentiment_app.gateway.package import DEFAULT_ZIP, lambda_zip_bytes
 from sentiment_app.web import static_dir
-from tests.support import NEGATIVE, POSITIVE, running_endpoint
-
-REPO = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO / "infra" / "template.yaml"
-CFN_LINT = Path(sys.executable).with_name("cfn-lint")
-ENDPOINT_NAME = "infra-sentiment"
-# What Lambda's Python runtime provides besides the standard library: boto3 and its dependencies.
-RUNTIME_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
-
-# Runs in `python -I -S` with only the zip and the runtime's modules on sys.path; event on stdin.
-INVOKE = """
-import importlib.util, json, sys
-sys.path[:0] = sys.argv[1:3]
-import lambda_function
-response = lambda_function.lambda_handler(json.load(sys.stdin), None)
-project_visible = importlib.util.find_spec("sentiment_app") is not None
-print(json.dumps({"response": response, "file": lambda_function.__file__, "project_visible": project_visible}))
-"""
-
+from tests.support import INFRA_TEMPLATE, REPO, build_zip_with_cli
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
     """The template as data; cfn-lint's loader understands the short intrinsic tags (!Ref, !Sub ...)."""
-    data, errors = decode(str(TEMPLATE))
+    data, errors = decode(str(INFRA_TEMPLATE))
     assert not errors, errors
     return data
 
 
 def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {name: res for name, res in template["Resources"].items() if res["Type"] == kind}
-
-
-def build_zip_with_cli(output: Path) -> Path:
-    result = CliRunner().invoke(lambda_package, ["--output", str(output)])
-    assert result.exit_code == 0, result.output
-    assert str(output) in result.output and "lambda_function.lambda_handler" in result.output
-    return output
-
-
-@pytest.fixture(scope="module")
-def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_zip_with_cli(tmp_path_factory.mktemp("pkg") / "nested" / "lambda.zip")
-
-
-@pytest.fixture(scope="module")
-def runtime_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder holding only boto3 and its dependencies (links), like Lambda's runtime path."""
-    folder = tmp_path_factory.mktemp("runtime")
-    for name in RUNTIME_MODULES:
-        spec = importlib.util.find_spec(name)
-        assert spec and spec.origin, name
-        origin = Path(spec.origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
-        (folder / source.name).symlink_to(source)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def endpoint_url() -> Iterator[str]:
-    with running_endpoint(ENDPOINT_NAME) as url:
-        yield url
-
-
-def invoke_zip(lambda_zip: Path, runtime_path: Path, event: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    """``lambda_handler`` imported from the zip in a fresh interpreter that cannot see the project."""
-    run = subprocess.run([sys.executable, "-I", "-S", "-c", INVOKE, str(lambda_zip), str(runtime_path)],
-                         input=json.dumps(event), env=env, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return json.loads(run.stdout.strip().splitlines()[-1])
-
-
-def api_event(review: str | None, method: str = "POST") -> dict[str, Any]:
-    """What API Gateway sends for a request to the deployed route."""
-    headers = [("Content-Type", "text/plain;charset=UTF-8"), ("Origin", "https://reviews.example.com"),
-               ("Host", "a1b2c3.execute-api.us-east-1.amazonaws.com")]
-    return rest_event(method=method, path=API_PATH, resource=API_PATH, headers=headers, query=[],
-                      body=(review or "").encode("utf-8"), source_ip="192.0.2.1", request_id="req-1")
-
-
-def function_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The function's configuration plus what Lambda sets (both region variables: boto3 reads only
-    AWS_DEFAULT_REGION); boto3 finds the local endpoint through its standard AWS_ENDPOINT_URL setting.
-    HOME is empty so no ~/.aws file interferes."""
-    return {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "ENDPOINT_NAME": ENDPOINT_NAME,
-            "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", **extra}
 
 
 # -- the Lambda package ----------------------------------------------------------------------------
@@ -155,55 +76,7 @@ def test_unwritable_output_is_one_clear_error(tmp_path: Path, command: Any, args
     assert result.output.startswith("error: Cannot write") and str(blocker) in result.output
 
 
-@pytest.mark.parametrize("review, label", [(POSITIVE, "positive"), (NEGATIVE, "negative")], ids=["pos", "neg"])
-def test_zip_answers_an_api_gateway_event_from_a_real_endpoint(
-    lambda_zip: Path, runtime_path: Path, endpoint_url: str, tmp_path: Path, review: str, label: str,
-) -> None:
-    env = function_env(tmp_path, AWS_ENDPOINT_URL=endpoint_url, CORS_ALLOW_ORIGIN="https://reviews.example.com")
-    result = invoke_zip(lambda_zip, runtime_path, api_event(review), env)
-    assert result["file"] == str(lambda_zip / "lambda_function.py")  # imported from the zip
-    assert result["project_visible"] is False
-    response = result["response"]
-    assert response["statusCode"] == 200, response
-    answer = json.loads(response["body"])
-    assert answer["label"] == label and (answer["probability"] >= 0.5) == (label == "positive")
-    assert response["headers"]["Access-Control-Allow-Origin"] == "https://reviews.example.com"
-
-
-def test_zip_answers_the_preflight_and_reports_a_missing_endpoint(
-    lambda_zip: Path, runtime_path: Path, endpoint_url: str, tmp_path: Path,
-) -> None:
-    preflight = invoke_zip(lambda_zip, runtime_path, api_event(None, "OPTIONS"), function_env(tmp_path))["response"]
-    assert preflight["statusCode"] == 204 and "POST" in preflight["headers"]["Access-Control-Allow-Methods"]
-    env = function_env(tmp_path, AWS_ENDPOINT_URL=endpoint_url, ENDPOINT_NAME="no-such-endpoint")
-    missing = invoke_zip(lambda_zip, runtime_path, api_event(POSITIVE), env)["response"]
-    assert missing["statusCode"] == 502 and "Traceback" not in missing["body"]
-
-
 # -- the template ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def lint_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
-    """cfn-lint's findings per file, for the template and for a copy with a wrong runtime (one run)."""
-    broken = tmp_path_factory.mktemp("lint") / "broken.yaml"
-    broken.write_text(TEMPLATE.read_text().replace("Runtime: python3.12", "Runtime: python2.0"))
-    run = subprocess.run([str(CFN_LINT), "--format", "parseable", str(TEMPLATE), str(broken)],
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode != 0 and not run.stderr, run.stderr
-    findings: dict[str, list[str]] = {"template": [], "broken": []}
-    for line in run.stdout.splitlines():
-        findings["broken" if line.startswith(f"{broken}:") else "template"].append(line)
-    return findings
-
-
-def test_template_passes_cfn_lint(lint_findings: dict[str, list[str]]) -> None:
-    assert lint_findings["template"] == []
-
-
-def test_cfn_lint_catches_a_broken_template(lint_findings: dict[str, list[str]]) -> None:
-    """The check above can fail: the same template with a wrong runtime is reported."""
-    assert any(":E3030:'python2.0'" in line for line in lint_findings["broken"]), lint_findings["broken"]
 
 
 def statements(role: dict[str, Any]) -> list[dict[str, Any]]:
@@ -237,7 +110,7 @@ def test_role_may_invoke_only_the_one_endpoint_and_write_its_own_logs(template: 
 def test_endpoint_name_must_be_lower_case(template: dict[str, Any]) -> None:
     """SageMaker lower-cases endpoint ARNs and IAM compares them case-sensitively."""
     pattern = re.compile(template["Parameters"]["EndpointName"]["AllowedPattern"])
-    assert pattern.fullmatch("sentiment-2024") and pattern.fullmatch(ENDPOINT_NAME)
+    assert pattern.fullmatch("sentiment-2024") and pattern.fullmatch("infra-sentiment")
     for bad in ("Sentiment", "my_endpoint", "-leading", ""):
         assert not pattern.fullmatch(bad), bad
 
@@ -248,7 +121,7 @@ def test_function_matches_the_zip_and_the_handler(template: dict[str, Any]) -> N
     module, handler = function["Handler"].split(".")
     assert f"{module}.py" in zipfile.ZipFile(io.BytesIO(lambda_zip_bytes())).namelist()
     assert callable(getattr(lambda_function, handler))
-    assert (TEMPLATE.parent / function["Code"]).resolve() == (REPO / DEFAULT_ZIP).resolve()
+    assert (INFRA_TEMPLATE.parent / function["Code"]).resolve() == (REPO / DEFAULT_ZIP).resolve()
     variables = function["Environment"]["Variables"]
     assert variables["ENDPOINT_NAME"] == {"Ref": "EndpointName"}
     source = Path(lambda_function.__file__).read_text()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from sentiment_app.models.lstm import LSTMClassifier
-from sentiment_app.models.registry import MODELS, build_model
+from sentiment_app.models.registry import build_model
 
 
 def original_forward(model: LSTMClassifier, x: torch.Tensor) -> torch.Tensor:
@@ -50,16 +49,3 @@ def test_parameter_names_match_the_original_state_dict() -> None:
         "embedding.weight", "lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0",
         "dense.weight", "dense.bias",
     }
-
-
-def test_registry_builds_the_seed_recipe() -> None:
-    model = build_model("lstm-seed", {})
-    assert MODELS["lstm-seed"].hyperparameters == {"epochs": 10, "batch_size": 512, "lr": 1e-3,
-                                                   "embedding_dim": 32, "hidden_dim": 100, "vocab_size": 5000}
-    assert model.lstm.hidden_size == 100 and model.embedding.num_embeddings == 5000
-
-
-@pytest.mark.parametrize("name, hyper, message", [("nope", {}, "Unknown model"), ("lstm-seed", {"layers": 2}, "layers")])
-def test_registry_rejects_unknown_models_and_hyperparameters(name: str, hyper: dict, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        build_model(name, hyper)

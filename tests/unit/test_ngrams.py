@@ -1,17 +1,14 @@
-"""The NBSVM's n-gram hasher: binary buckets per review, stable across processes, bounded cache."""
+"""The NBSVM's n-gram hasher: binary buckets per review, bounded cache. (Stable across processes:
+``tests/system/test_ngrams.py``.)"""
 
 from __future__ import annotations
-
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from sentiment_app.features import ngrams
 from sentiment_app.features.ngrams import NgramHasher
-
-REVIEWS = ["Not good. Not good at all!", "A fine, fine film.", "", "<br />Great fun, didn't expect it"]
+from tests.support import NGRAM_REVIEWS
 
 
 def buckets(hasher: NgramHasher, texts: list[str]) -> list[set[int]]:
@@ -21,8 +18,8 @@ def buckets(hasher: NgramHasher, texts: list[str]) -> list[set[int]]:
 
 def test_each_review_gets_its_distinct_ngrams_and_no_ngram_spans_two_reviews() -> None:
     hasher = NgramHasher(3, 20)
-    together = buckets(hasher, REVIEWS)
-    assert together == [buckets(hasher, [text])[0] for text in REVIEWS]  # batching changes nothing
+    together = buckets(hasher, NGRAM_REVIEWS)
+    assert together == [buckets(hasher, [text])[0] for text in NGRAM_REVIEWS]  # batching changes nothing
     # "not good . not good at all !": 8 + 7 + 6 n-grams, of which "not", "good" and "not good"
     # repeat: 6 distinct unigrams, 6 bigrams and 6 trigrams.
     assert len(together[0]) == 18 and together[2] == set()
@@ -31,20 +28,11 @@ def test_each_review_gets_its_distinct_ngrams_and_no_ngram_spans_two_reviews() -
 
 def test_matrix_is_binary_and_dot_agrees_with_it() -> None:
     hasher = NgramHasher(2, 16)
-    matrix = hasher.matrix(REVIEWS, chunk=3)  # chunks: rows keep their place
+    matrix = hasher.matrix(NGRAM_REVIEWS, chunk=3)  # chunks: rows keep their place
     assert matrix.shape == (4, 2**16) and set(matrix.data.tolist()) == {1.0}
-    assert [set(matrix[i].indices.tolist()) for i in range(4)] == buckets(hasher, REVIEWS)
+    assert [set(matrix[i].indices.tolist()) for i in range(4)] == buckets(hasher, NGRAM_REVIEWS)
     weight = np.random.default_rng(0).normal(size=2**16).astype(np.float32)
-    np.testing.assert_allclose(hasher.dot(REVIEWS, weight), matrix @ weight, rtol=1e-5, atol=1e-5)
-
-
-def test_buckets_are_the_same_in_another_process() -> None:
-    """Python's own ``hash`` of a string changes per process; a saved model must not."""
-    code = ("from sentiment_app.features.ngrams import NgramHasher; "
-            f"print(NgramHasher(3, 22).pairs({REVIEWS!r})[1].tolist())")
-    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={"PYTHONHASHSEED": "123", "PATH": ""}).stdout
-    assert other.strip() == str(NgramHasher(3, 22).pairs(REVIEWS)[1].tolist())
+    np.testing.assert_allclose(hasher.dot(NGRAM_REVIEWS, weight), matrix @ weight, rtol=1e-5, atol=1e-5)
 
 
 def test_word_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

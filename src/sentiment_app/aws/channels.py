@@ -1,8 +1,10 @@
 """The processed data in S3 as SageMaker training channels.
 
-``data/training/`` holds ``train.csv`` and ``word_dict.json`` (the entry point reads every CSV of
-a channel, so the test rows must not sit beside them), ``data/validation/`` holds ``test.csv``
-(per-epoch accuracy for monitoring), and ``data/meta.json`` describes the data.
+Each kind of channel has its own folder under the location: the original recipe's encoded rows in
+``data/``, the text families' ``label,text[,movie]`` rows in ``data-text/``. In each, ``training/``
+holds ``train.csv`` (and, for the rows, ``word_dict.json``; the entry point reads every CSV of a
+channel, so the test rows must not sit beside them), ``validation/`` holds ``test.csv`` (per-epoch
+accuracy for monitoring; the text families never read it), and ``meta.json`` describes the data.
 """
 
 from __future__ import annotations
@@ -15,21 +17,21 @@ from typing import Any
 
 from sentiment_app.aws.locations import S3Location
 from sentiment_app.errors import SentimentAppError
-from sentiment_app.features.prepare import PreparedData
+from sentiment_app.features.prepare import ROWS, PreparedData
 from sentiment_app.store import ArtifactStore
 
-TRAINING = "data/training/"
-VALIDATION = "data/validation/"
-META = "data/meta.json"
+CHANNELS = ("training", "validation")
+
+
+def data_prefix(kind: str) -> str:
+    """The folder (under the location) of one kind of channel: ``rows`` or ``text``."""
+    return "data/" if kind == ROWS else f"data-{kind}/"
 
 
 def channel_files(prepared: PreparedData) -> dict[str, str]:
     """S3 key under the location → key of the prepared file in its store."""
-    return {
-        f"{TRAINING}train.csv": prepared.train_key,
-        f"{TRAINING}word_dict.json": prepared.vocab_key,
-        f"{VALIDATION}test.csv": prepared.test_key,
-    }
+    prefix = data_prefix(prepared.kind)
+    return {f"{prefix}{channel}/{name}": key for channel, files in prepared.channels.items() for name, key in files.items()}
 
 
 def upload_prepared(source: ArtifactStore, prepared: PreparedData, location: S3Location) -> list[str]:
@@ -40,12 +42,16 @@ def upload_prepared(source: ArtifactStore, prepared: PreparedData, location: S3L
             local = source.get_file(key, Path(tmp) / Path(target).name)
             location.store.put_file(target, local)
             uploaded.append(location.uri(target))
-    location.store.put_bytes(META, json.dumps(asdict(prepared), indent=2).encode())
-    return [*uploaded, location.uri(META)]
+    meta = f"{data_prefix(prepared.kind)}meta.json"
+    location.store.put_bytes(meta, json.dumps(asdict(prepared), indent=2).encode())
+    return [*uploaded, location.uri(meta)]
 
 
-def read_meta(location: S3Location) -> dict[str, Any]:
-    """The uploaded data's description; a clear error when nothing was uploaded there."""
-    if not location.store.exists(META):
-        raise SentimentAppError(f"No processed data at {location.uri('data/')}; run `sentiment-app aws upload` first.")
-    return json.loads(location.store.read_bytes(META))
+def read_meta(location: S3Location, kind: str) -> dict[str, Any]:
+    """The uploaded data's description; a clear error when nothing of this kind was uploaded there."""
+    meta = f"{data_prefix(kind)}meta.json"
+    if not location.store.exists(meta):
+        flag = "" if kind == ROWS else " --family <a text family>"
+        raise SentimentAppError(f"No processed {kind} data at {location.uri(data_prefix(kind))}; "
+                                f"run `sentiment-app aws upload{flag}` first.")
+    return json.loads(location.store.read_bytes(meta))

@@ -38,7 +38,7 @@ class ModelSource:
 
 
 def serving_environment(region: str) -> dict[str, str]:
-    """What the SDK sets for the PyTorch serving container (section 4.1)."""
+    """What the SDK sets for the PyTorch serving container (its environment variables)."""
     return {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
             "SAGEMAKER_CONTAINER_LOG_LEVEL": "20", "SAGEMAKER_REGION": region}
 

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from sentiment_app.artifacts.model_dir import METRICS
-from sentiment_app.aws.channels import TRAINING, VALIDATION
+from sentiment_app.aws.channels import CHANNELS, data_prefix
 from sentiment_app.aws.inventory import PROJECT_TAGS
 from sentiment_app.aws.locations import S3Location
 from sentiment_app.aws.session import Aws
 from sentiment_app.aws.sourcedir import ENTRY_POINT, pack_sourcedir
+from sentiment_app.features.prepare import ROWS
 from sentiment_app.store.objects import local_input
 from sentiment_app.store.s3 import ObjectNotFound
 
@@ -42,6 +43,7 @@ class TrainingSpec:
     volume_gb: int = 10
     max_runtime_s: int = 24 * 3600
     hyperparameters: dict[str, Any] = field(default_factory=dict)
+    channel_kind: str = ROWS  # which uploaded channels the family reads (see aws.channels)
 
     @property
     def distributed(self) -> bool:
@@ -71,14 +73,14 @@ def _channel(name: str, uri: str) -> dict[str, Any]:
 
 
 def training_request(spec: TrainingSpec, location: S3Location, submit_directory: str, region: str) -> dict[str, Any]:
-    """The CreateTrainingJob arguments (section 4.4 of the AWS contracts)."""
+    """The CreateTrainingJob arguments (SageMaker's API, as the Python SDK's Estimator sends them)."""
     return {
         "TrainingJobName": spec.name,
         "RoleArn": spec.role,
         "AlgorithmSpecification": {"TrainingImage": spec.image, "TrainingInputMode": "File",
                                    "MetricDefinitions": METRIC_DEFINITIONS},
         "HyperParameters": script_mode_hyperparameters(spec, submit_directory, region),
-        "InputDataConfig": [_channel("training", location.uri(TRAINING)), _channel("validation", location.uri(VALIDATION))],
+        "InputDataConfig": [_channel(name, location.uri(f"{data_prefix(spec.channel_kind)}{name}/")) for name in CHANNELS],
         "OutputDataConfig": {"S3OutputPath": location.uri("output")},
         "ResourceConfig": {"InstanceType": spec.instance_type, "InstanceCount": spec.instance_count,
                            "VolumeSizeInGB": spec.volume_gb},

@@ -21,7 +21,7 @@ from sentiment_app.errors import SentimentAppError
 
 def transform_request(name: str, model: str, input_uri: str, output_uri: str, instance_type: str,
                       instance_count: int = 1) -> dict[str, Any]:
-    """The CreateTransformJob arguments (section 4.3 of the AWS contracts)."""
+    """The CreateTransformJob arguments (SageMaker's API, as the Python SDK's Transformer sends them)."""
     return {
         "TransformJobName": name,
         "ModelName": model,

@@ -23,7 +23,7 @@ from sentiment_app.aws.waiting import TRAINING_JOB, TRANSFORM_JOB, wait_for
 from sentiment_app.cli.aws_options import image_option, poll_option, region_option, with_location, with_model_source, with_role
 from sentiment_app.cli.options import JSON_OPTION, with_settings, with_store
 from sentiment_app.cli.output import echo_json, echo_metrics
-from sentiment_app.cli.recipe import data_options, recipe_options
+from sentiment_app.cli.recipe import data_options, family_option, recipe_options
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.evaluation.metrics import compute_metrics
 from sentiment_app.models.registry import MODELS, ROWS
@@ -33,19 +33,20 @@ from sentiment_app.store import open_store
 from sentiment_app.store.objects import local_input
 
 TRANSFORM_INPUT = "test_reviews.csv"
-ROW_MODELS = sorted(name for name, spec in MODELS.items() if spec.channel == ROWS)
 
 
 @click.command("upload")
 @with_settings
 @with_store
 @data_options
+@family_option
 @with_location
-def upload_command(settings: Settings, options: DataOptions, location: S3Location) -> None:
-    """Upload the processed data (train.csv, test.csv, word_dict.json) as the training channels.
+def upload_command(settings: Settings, options: DataOptions, family: str, location: S3Location) -> None:
+    """Upload the processed data of a family's channel (train.csv, test.csv[, word_dict.json]) as
+    the training channels.
 
     Runs (or finds cached) the feature step first, with the same data and store options as `prepare`."""
-    prepared = prepare(settings, options)
+    prepared = prepare(settings, options, channel=MODELS[family].channel)
     for uri in upload_prepared(open_store(settings.store), prepared, location):
         click.echo(uri)
 
@@ -72,15 +73,14 @@ def train_command(location: S3Location, role: str, region: str | None, image: st
 
     Packs the source into sourcedir.tar.gz, uploads it, creates the (tagged) training job on the
     data `aws upload` put under the bucket, waits, then prints the final metrics."""
-    if MODELS[family].channel != ROWS:
-        raise SentimentAppError(f"aws train runs the families of the uploaded encoded channel ({', '.join(ROW_MODELS)}), "
-                                f"not {family}")
+    kind = MODELS[family].channel
     aws = connect(region)
     name = checked_name(job_name or f"sentiment-train-{stamp()}", "training job name")
-    meta = read_meta(location)
-    hyper = Hyperparameters(family, seed, (*params, ("vocab_size", int(meta["vocab_size"]))))
+    meta = read_meta(location, kind)
+    vocabulary = (("vocab_size", int(meta["vocab_size"])),) if kind == ROWS else ()
+    hyper = Hyperparameters(family, seed, (*params, *vocabulary))
     spec = TrainingSpec(name, role, image or image_uri(aws.region, "training", instance_type), instance_type,
-                        instance_count, max_runtime_s=max_runtime, hyperparameters=hyper.as_args())
+                        instance_count, max_runtime_s=max_runtime, hyperparameters=hyper.as_args(), channel_kind=kind)
     start_training_job(aws, location, spec)
     click.echo(f"training job {name} started: {instance_count} × {instance_type}, "
                f"estimated {format_cost(hourly_cost(instance_type, instance_count))} while it runs")

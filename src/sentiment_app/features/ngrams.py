@@ -3,8 +3,8 @@
 The NBSVM's features. Each distinct word is hashed once (64-bit murmurhash3, remembered in a
 bounded cache); the hash of every n-gram is then mixed from its words' hashes with numpy, for a
 whole batch of reviews at once, so the Python work per review is one regex and one dict lookup
-per token. scikit-learn's ``HashingVectorizer`` joins every n-gram into a string and hashes that:
-the NBSVM's one-review latency in bench/models.py fell from 0.51 ms with it to 0.20 ms with this.
+per token. scikit-learn's ``HashingVectorizer`` joins every n-gram into a string and hashes that, which
+costs the NBSVM's one-review latency more than twice as much (docs/models.md).
 A bucket counts once per review (binary features), however often its n-grams occur.
 """
 
@@ -17,9 +17,9 @@ from scipy import sparse
 from sklearn.utils import murmurhash3_32
 
 from sentiment_app.features.text import remember
-from sentiment_app.features.tokens import tokenize
+from sentiment_app.features.tokens import mark_negation, tokenize
 
-MAX_CACHED_WORDS = 500_000  # IMDB's training reviews hold about 100,000 distinct tokens
+MAX_CACHED_WORDS = 500_000  # several times the distinct tokens of IMDB's training reviews
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -38,11 +38,12 @@ def word_hash(word: str) -> int:
 class NgramHasher:
     """``texts -> (review index, bucket)`` pairs, one per distinct bucket of each review."""
 
-    def __init__(self, ngram_max: int, bits: int) -> None:
+    def __init__(self, ngram_max: int, bits: int, negation: bool = False) -> None:
         if not 1 <= ngram_max <= 8 or not 1 <= bits <= 32:
             raise ValueError("ngram_max must be 1 to 8 and bits 1 to 32")
         self.ngram_max = ngram_max
         self.bits = bits
+        self.negation = negation  # mark the tokens in a negation's scope (tokens.mark_negation)
         self.size = 1 << bits
         self._cache: dict[str, int] = {}
 
@@ -51,11 +52,16 @@ class NgramHasher:
 
     def pairs(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Review indices and buckets (int64, sorted by review, then bucket, no repeats)."""
+        review, bucket, _ = self.pairs_and_lengths(texts)
+        return review, bucket
+
+    def pairs_and_lengths(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`pairs`, and the number of tokens of each review."""
         get, word = self._cache.get, self._word
         hashes: list[int] = []
         lengths = np.empty(len(texts), dtype=np.int64)
         for i, text in enumerate(texts):
-            tokens = tokenize(text)
+            tokens = mark_negation(tokenize(text)) if self.negation else tokenize(text)
             hashes.extend([get(t) or word(t) for t in tokens])
             lengths[i] = len(tokens)
         unigrams = np.array(hashes, dtype=np.uint64)
@@ -73,7 +79,7 @@ class NgramHasher:
         first = np.ones(len(combined), dtype=bool)  # np.unique, but sorting: its hash table is slower here
         first[1:] = combined[1:] != combined[:-1]
         combined = combined[first]
-        return (combined >> np.uint64(self.bits)).astype(np.int64), (combined & mask).astype(np.int64)
+        return (combined >> np.uint64(self.bits)).astype(np.int64), (combined & mask).astype(np.int64), lengths
 
     def matrix(self, texts: Sequence[str], chunk: int = 2000) -> sparse.csr_matrix:
         """Binary ``(len(texts), 2**bits)`` features, built ``chunk`` reviews at a time to bound memory."""

@@ -14,6 +14,12 @@ from sentiment_app.features.text import strip_html
 
 # After "n't" is split off with a space: "n't", runs of word characters, or one mark.
 _TOKEN = re.compile(r"n't|\w+|[^\w\s]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+NEGATORS = frozenset({"not", "n't", "no", "never", "nothing", "nobody", "none", "neither", "nor", "cannot",
+                      "without", "nowhere", "hardly"})
+SCOPE_ENDS = frozenset(".,!?;:()\"-") | {"but"}
+NEGATED = "NOT_"
 
 
 def clean_text(review: str) -> str:
@@ -24,3 +30,21 @@ def clean_text(review: str) -> str:
 def tokenize(review: str) -> list[str]:
     """Lower-cased tokens of a (raw or cleaned) review; the curly apostrophe counts as "'"."""
     return _TOKEN.findall(strip_html(review).lower().replace("\u2019", "'").replace("n't", " n't"))
+
+
+def mark_negation(tokens: list[str]) -> list[str]:
+    """Prefix every token in a negation's scope (after a negator, up to a mark or "but") with
+    ``NOT_``, so "not good" and "good" are different features (Das & Chen 2001; Pang et al. 2002)."""
+    marked, scope = [], False
+    for token in tokens:
+        if token in SCOPE_ENDS:
+            scope = False
+        marked.append(NEGATED + token if scope else token)
+        scope = scope or token in NEGATORS
+    return marked
+
+
+def sentences(review: str) -> list[str]:
+    """The review cut into sentences: at line breaks and after ".", "!" or "?"."""
+    parts = (" ".join(strip_html(part).split()) for part in _LINE_BREAK.split(review))
+    return [sentence for part in parts for sentence in _SENTENCE_END.split(part) if sentence]

@@ -9,7 +9,7 @@ import argparse
 import os
 from pathlib import Path
 
-from sentiment_app.models.registry import MODELS, SEED_MODEL, argument_names, get_spec
+from sentiment_app.models.registry import MODELS, SEED_MODEL, TEXT, argument_names, get_spec
 
 
 def requested_family(argv: list[str]) -> str:
@@ -29,8 +29,9 @@ def parse_args(argv: list[str], description: str) -> argparse.Namespace:
     for key, default in get_spec(family).hyperparameters.items() if family in MODELS else ():
         p.add_argument(*argument_names(key), dest=key, type=type(default), default=default, help=f"[{default}]")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--validation-fraction", type=float, default=0.1,
-                   help="text families: share of the training data held out for their own choices")
+    if family in MODELS and get_spec(family).channel == TEXT:
+        p.add_argument("--validation-fraction", type=float, default=0.1,
+                       help="share of the training data held out (whole movies) for the family's own choices")
     # One thread by default: the networks here run many small kernels, too small to share across
     # cores, and threads waiting for each other on a busy machine cost more than they give.
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (0 = torch's default)")

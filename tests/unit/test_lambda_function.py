@@ -1,0 +1,72 @@
+"""The Lambda function on events it answers without calling the endpoint: empty, malformed and
+oversized reviews, preflights, other methods, a missing configuration and an endpoint that is down
+(an unused port). (Answers from a real endpoint: ``tests/system/test_lambda_function.py``.)"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+import pytest
+
+from sentiment_app.gateway.lambda_function import lambda_handler
+from sentiment_app.gateway.local_stack import local_url
+from tests.support import (LAMBDA_EVENTS, POSITIVE, Event, assert_lambda_error, free_port, lambda_rest_event,
+                           response_header, set_lambda_env)
+
+
+@pytest.fixture(autouse=True)
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The function's configuration, its endpoint URL a port nothing listens on: a test here that
+    reached the endpoint would get 503."""
+    set_lambda_env(monkeypatch, local_url("127.0.0.1", free_port()))
+
+
+@LAMBDA_EVENTS
+@pytest.mark.parametrize("raw, content_type", [(None, "text/plain"), ("", "text/plain"), (" \n\t ", "text/plain"),
+                                               ('{"review": "  "}', "application/json")])
+def test_empty_review_is_400(make_event: Callable[..., Event], raw: str | None, content_type: str) -> None:
+    assert_lambda_error(lambda_handler(make_event(raw, content_type), None), 400, "empty")
+
+
+@pytest.mark.parametrize("raw, content_type, base64_encoded, words", [
+    ("{not json", "application/json", False, ["JSON"]),
+    ('{"text": "good"}', "application/json", False, ['{"review"']),
+    ('{"review": 5}', "application/json", False, ['{"review"']),
+    (base64.b64encode(b"\xff\xfe bad bytes").decode(), "text/plain", True, ["UTF-8"]),
+    ("!!not base64!!", "text/plain", True, ["base64"]),
+])
+def test_malformed_requests_are_400(raw: str, content_type: str, base64_encoded: bool, words: list[str]) -> None:
+    event = lambda_rest_event(raw, content_type, base64_encoded=base64_encoded)
+    assert_lambda_error(lambda_handler(event, None), 400, *words)
+
+
+def test_review_over_6_mb_is_413() -> None:
+    event = lambda_rest_event("good " * (6 * 1024 * 1024 // 5 + 1))
+    assert_lambda_error(lambda_handler(event, None), 413, "too long")
+
+
+@LAMBDA_EVENTS
+def test_options_preflight(make_event: Callable[..., Event]) -> None:
+    response = lambda_handler(make_event(None, method="OPTIONS"), None)
+    assert response["statusCode"] == 204 and response["body"] == ""
+    assert response_header(response, "Access-Control-Allow-Origin") == "*"
+    assert "POST" in response_header(response, "Access-Control-Allow-Methods")
+    assert "Content-Type" in response_header(response, "Access-Control-Allow-Headers")
+
+
+def test_other_methods_are_405() -> None:
+    response = lambda_handler(lambda_rest_event(None, method="GET"), None)
+    assert_lambda_error(response, 405, "POST")
+    assert "POST" in response_header(response, "Allow")
+
+
+def test_missing_configuration_is_502(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ENDPOINT_NAME")
+    assert_lambda_error(lambda_handler(lambda_rest_event(POSITIVE), None), 502, "not configured")
+
+
+@LAMBDA_EVENTS
+def test_endpoint_down_is_503(monkeypatch: pytest.MonkeyPatch, make_event: Callable[..., Event]) -> None:
+    monkeypatch.setenv("SAGEMAKER_RUNTIME_ENDPOINT_URL", local_url("127.0.0.1", free_port()))
+    assert_lambda_error(lambda_handler(make_event(POSITIVE), None), 503, "cannot be reached")
