@@ -149,4 +149,4 @@ def test_pipeline_trains_a_text_model_from_the_text_channel(tmp_path: Path, real
     assert len(read_texts(train_csv).texts) == 600
     job = tmp_path / "jobs" / Path(metrics["model_dir"]).name
     assert not (job / "input" / "data" / "training" / "word_dict.json").exists()
-    assert json.loads((job / "input" / "config" / "hyperparameters.json").read_text())["hash_bits"] == "18"
+    assert json.loads((job / "input" / "config" / "hyperparameters.json").read_text())["hash-bits"] == "18"

@@ -1,7 +1,7 @@
 """OpenAPI 3.0 descriptions of the two HTTP APIs, each served at ``GET /openapi.json``.
 
 They say what every route takes and answers, errors included, so clients can be generated from them
-and a fuzzer can test the servers against them (``tests/test_fuzz.py`` runs schemathesis: no input
+and a fuzzer can test the servers against them (``tests/system/test_fuzz.py`` runs schemathesis: no input
 may get a 5xx). Kept free of heavy imports: the gateway serves its document without torch.
 """
 
