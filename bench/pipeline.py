@@ -1,6 +1,6 @@
 """Benchmark: our pipeline next to the original notebook's approach, step by step.
 
-    python bench/pipeline.py --data /work/shared/data [--quick]
+    python bench/pipeline.py --data PATH [--quick]
 
 Steps: (a) features for train + test (ours: 2 tokenizer workers with a stem cache, dictionary,
 encoding; original: BeautifulSoup + per-word stemming in one process, ``build_dict``,
@@ -197,7 +197,7 @@ def report(results: dict, work: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True, help="IMDB data (e.g. /work/shared/data)")
+    parser.add_argument("--data", type=Path, required=True, help="IMDB data (archive, aclImdb/ or CSV pair)")
     parser.add_argument("--quick", action="store_true", help="1,000 reviews per split: a smoke check")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads per step (1: on a shared machine, OpenMP threads waiting "

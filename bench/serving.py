@@ -11,7 +11,7 @@ differ only in the handler: both load the ``lstm-seed`` weights (``--seed-model`
 recipe the original handler can read), while (1) and (2) serve ``--model`` (the default model).
 Columns: p50/p99 of ``--requests`` sequential one-review requests on one persistent connection
 (after warm-up), requests per second with ``--concurrency`` clients for ``--seconds``, errors
-(non-200 answers and failed requests in both phases), req/s against (4). Then the targets of issue 5
+(non-200 answers and failed requests in both phases), req/s against (4). Then the endpoint targets
 for (2) against (4), and the endpoint's batch sizes (from its ``/metrics``, summed over its
 workers) during its concurrent phase. Every server is a subprocess on a free loopback port,
 stopped when its rows are done. The endpoint's batching settings come from the environment
@@ -53,6 +53,7 @@ from sentiment_app.errors import SentimentAppError
 from sentiment_app.gateway.local_stack import stop_process, wait_until_ready
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving.lifecycle import HOST, free_port
+from sentiment_app.settings import load_settings
 from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS
 
 OURS, ORIGINAL = "sentiment_app.inference.handler", "original_handler"
@@ -317,9 +318,11 @@ def handler_row(title: str, module: str, model: Path, bodies: list[bytes], args:
         return measure(title, f"{url}/invocations", bodies, args)
 
 
-def request_bodies(data: Path) -> tuple[list[bytes], str]:
+def request_bodies(data: Path | None) -> tuple[list[bytes], str]:
     """``REVIEWS`` real test reviews (a seeded, label-balanced sample), else a few built-in ones."""
     try:
+        if data is None:
+            raise SentimentAppError("no data folder given")
         texts = stratified_sample(load_imdb(data)["test"], REVIEWS, SEED).texts
         where = f"{len(texts)} test reviews from {data}"
     except SentimentAppError:
@@ -349,7 +352,7 @@ def report(rows: list[Row], requests: int, concurrency: int, seconds: float) -> 
           f"with ours; same label for {same_labels(ours, original)} of {WARMUP} warm-up reviews.")
     endpoint_p50 = float(np.median(endpoint.latencies_s)) * 1000
     speedup = endpoint.rps / original.rps if original.rps else float("inf")
-    print(f"(2) vs (4), issue 5 targets: one-review p50 {endpoint_p50:.1f} ms (target <= {TARGET_P50_MS:g}: "
+    print(f"(2) vs (4), endpoint targets: one-review p50 {endpoint_p50:.1f} ms (target <= {TARGET_P50_MS:g}: "
           f"{'met' if endpoint_p50 <= TARGET_P50_MS else 'NOT met'}); {speedup:.1f}x the req/s with {concurrency} "
           f"clients (target >= {TARGET_SPEEDUP:g}x: {'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}).")
     if endpoint.batches and endpoint.batches[0]:
@@ -373,7 +376,8 @@ def main() -> None:
                         help="lstm-seed model for (3), (4) [bundled lstm-seed]")
     parser.add_argument("--endpoint-workers", type=int, default=os.cpu_count() or 1,
                         help="worker processes of the endpoint in (1), (2) [one per CPU, as SageMaker]")
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data"), help="IMDB data for request bodies")
+    parser.add_argument("--data", type=Path, default=load_settings().data,
+                        help="IMDB data for request bodies [SENTIMENT_APP_DATA]")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
