@@ -48,7 +48,7 @@ def family_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @click.option("--family", type=click.Choice(sorted(MODELS)), help=f"Model family (see `sentiment-app models`) [{SEED_MODEL}].")
     @click.option("--model", "family_alias", type=click.Choice(sorted(MODELS)), hidden=True,
-                  callback=_deprecated_model_alias, expose_value=True)
+                  callback=_deprecated_model_alias)
     @functools.wraps(func)
     def wrapper(*args: Any, family: str | None, family_alias: str | None, **kwargs: Any) -> Any:
         if family and family_alias and family != family_alias:
