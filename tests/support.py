@@ -249,11 +249,12 @@ class ServedApp:
 
 
 @contextmanager
-def served_app(home: Path, *options: str, log: Path | None = None) -> Iterator[ServedApp]:
-    """``sentiment-app serve`` with the bundled model on free ports, ready to answer; extra ``options``
-    are passed on, and ``log`` (if given) receives everything the process tree prints."""
+def served_app(home: Path, *options: str, log: Path | None = None, model: Path | None = bundled_model_dir()
+               ) -> Iterator[ServedApp]:
+    """``sentiment-app serve`` with ``model`` (None: serve's own default) on free ports, ready to answer;
+    extra ``options`` are passed on, and ``log`` (if given) receives everything the process tree prints."""
     port, endpoint_port = free_port(), free_port()
-    command = [CLI, "serve", "--home", str(home), "--model", str(bundled_model_dir()),
+    command = [CLI, "serve", "--home", str(home), *(["--model", str(model)] if model else []),
                "--port", str(port), "--endpoint-port", str(endpoint_port), *options]
     output = open(log, "wb") if log else None  # noqa: SIM115 (closed below, after the process)
     process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT if output else None)

@@ -1,4 +1,4 @@
-"""The whole chain: data → features → training job → batch-transform evaluation → report.
+"""The whole chain: data → features → training job → model registry → batch-transform evaluation → report.
 
 Each step is a plain function over plain data and is skipped when its cached output is current:
 features are keyed by the data's content and settings, the training job by the data and
@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from sentiment_app.artifacts.versions import evaluation_figures, record_metrics, register
 from sentiment_app.data.dataset import Reviews, load_imdb, shuffled, stratified_sample
 from sentiment_app.data.download import download_imdb
 from sentiment_app.evaluation.behaviour import run_checks
@@ -91,7 +92,9 @@ def train(settings: Settings, prepared: PreparedData, hyper: Hyperparameters, np
         raise ValueError(f"{hyper.family} reads the {hyper.channel} channel, not {prepared.kind}")
     if hyper.channel == ROWS:  # the network's vocabulary is the prepared dictionary's
         hyper = replace(hyper, params=(*hyper.params, ("vocab_size", prepared.vocab_size)))
-    return run_training_job(settings, open_store(settings.store), prepared, hyper.as_args(), nproc_per_node)
+    job = run_training_job(settings, open_store(settings.store), prepared, hyper.as_args(), nproc_per_node)
+    register(settings, job.model_dir)  # pending approval: nothing serves it by default yet
+    return job
 
 
 def write_review_lines(path: Path, texts: list[str]) -> Path:
@@ -143,7 +146,9 @@ def evaluate(model_dir: Path, test: Reviews, out_dir: Path, short_data: Path | N
 
 def run_pipeline(settings: Settings, options: DataOptions, hyper: Hyperparameters,
                  nproc_per_node: int = 1) -> dict[str, Any]:
+    """The evaluation's result, recorded on the new model's registry version (``version``)."""
     splits = load_splits(settings, options)
     prepared = prepare(settings, options, splits, hyper.channel)
     job = train(settings, prepared, hyper, nproc_per_node)
-    return evaluate(job.model_dir, splits["test"], job.job_dir / "evaluation", short_folder(settings))
+    result = evaluate(job.model_dir, splits["test"], job.job_dir / "evaluation", short_folder(settings))
+    return {**result, "version": record_metrics(settings, job.model_dir, evaluation_figures(result))["version"]}

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import socket
 import subprocess
@@ -12,8 +13,11 @@ import httpx
 import psutil
 import pytest
 
+from sentiment_app.artifacts import versions
+from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.gateway.local_stack import check_port_free
+from sentiment_app.settings import load_settings
 from tests.support import CLI, NEGATIVE, POSITIVE, ServedApp, free_port, served_app
 
 
@@ -83,3 +87,14 @@ def test_sigterm_stops_both_processes_and_frees_ports(tmp_path: Path) -> None:
                 check_port_free("127.0.0.1", port, "--port")
             except SentimentAppError as exc:
                 pytest.fail(str(exc))
+
+
+def test_serve_without_model_serves_the_newest_approved_version_only(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    settings = load_settings(home=home, environ={})
+    approved, pending = (shutil.copytree(bundled_model_dir("lstm-seed"), home / "models" / name) for name in "ab")
+    versions.set_status(settings, versions.register(settings, approved)["version"], versions.APPROVED)
+    versions.register(settings, pending)  # newer, but nobody approved it
+    with served_app(home, log=tmp_path / "serve.log", model=None) as served:
+        assert httpx.post(f"{served.url}/api/sentiment", content=POSITIVE).status_code == 200
+    assert f"with model {approved} on" in (tmp_path / "serve.log").read_text()

@@ -15,6 +15,7 @@ import pytest
 
 from sentiment_app.artifacts.model_dir import load_model_dir
 from sentiment_app.fileio import sha256_file
+from tests.support import cli_in_home
 
 pytestmark = pytest.mark.slow
 SAMPLE = ["--max-reviews", "3000"]
@@ -35,7 +36,7 @@ def pipeline_run(tmp_path_factory, real_data: Path) -> tuple[Path, dict]:
 def test_pipeline_learns_clearly_above_chance(pipeline_run) -> None:
     _, metrics = pipeline_run
     assert set(metrics) == {"accuracy", "precision", "recall", "f1", "roc_auc", "confusion_matrix", "short",
-                            "calibration_error", "behaviour", "model_dir"}
+                            "calibration_error", "behaviour", "model_dir", "version"}
     assert metrics["accuracy"] > 0.62 and metrics["roc_auc"] > 0.68
     (tn, fp), (fn, tp) = metrics["confusion_matrix"]
     assert tn + fp + fn + tp == 3000
@@ -96,6 +97,20 @@ def test_second_run_skips_every_step(pipeline_run, real_data: Path) -> None:
     again = cli(home, real_data, "pipeline", *SAMPLE, "--epochs", "3", "--batch-size", "64", "--json")
     assert json.loads(again.stdout.strip().splitlines()[-1]) == metrics
     assert log.read_text() == before  # no training happened
+
+
+def test_the_model_is_a_registry_version_with_its_evaluation(pipeline_run, real_data: Path) -> None:
+    home, metrics = pipeline_run
+    assert metrics["version"] == 1
+    version = json.loads(cli_in_home(home, "models", "describe", "1", "--json").output)
+    assert version["model_dir"] == metrics["model_dir"] and version["status"] == "PendingManualApproval"
+    recorded = version["metrics"]
+    assert recorded["accuracy"] == metrics["accuracy"] and recorded["short"] == metrics["short"]
+    assert recorded["behaviour_pass_rate"] == metrics["behaviour"]["pass_rate"]
+    again = cli(home, real_data, "pipeline", *SAMPLE, "--epochs", "3", "--batch-size", "64", "--approve-if-better")
+    assert "version 1 approved: no version was approved before" in again.stdout
+    approved = json.loads(cli_in_home(home, "models", "versions", "--json").output)
+    assert [(v["version"], v["status"]) for v in approved] == [(1, "Approved")]  # the same folder, the same version
 
 
 def test_interrupted_job_resumes_to_the_same_weights(pipeline_run, real_data: Path, tmp_path: Path) -> None:

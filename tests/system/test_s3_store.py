@@ -277,6 +277,9 @@ def test_training_job_reads_channels_from_s3_and_publishes_the_archive(bucket, r
     store = S3Store(store_uri)
     local_archive = home / "jobs" / name / "output" / "model.tar.gz"
     assert store.read_bytes(archive_key) == local_archive.read_bytes()
+    assert "registered as version 1 (PendingManualApproval)" in result.stdout
+    mirrored = json.loads(store.read_bytes("registry/registry.json"))["versions"]  # the registry, mirrored
+    assert [(v["version"], Path(v["model_dir"]).name) for v in mirrored] == [(1, name)]
     with tarfile.open(local_archive) as archive:
         assert {"model.safetensors", "manifest.json", "code/inference.py"} <= set(archive.getnames())
     # The job's channels came out of S3 into its local /opt/ml-like folder.

@@ -20,7 +20,7 @@ from sentiment_app.artifacts.model_dir import MANIFEST, WEIGHTS, load_model_dir,
 from sentiment_app.errors import ArtifactError
 from sentiment_app.inference.handler import model_fn
 from sentiment_app.cli import main
-from sentiment_app.artifacts.locate import bundled_model_dir, newest_model_dir, resolve_model_dir
+from sentiment_app.artifacts.locate import bundled_model_dir, resolve_model_dir
 from sentiment_app.settings import load_settings
 from sentiment_app.training import train
 from tests.support import REPO, free_port
@@ -224,7 +224,7 @@ def test_model_archive_is_accepted_wherever_a_model_folder_is(tmp_path: Path) ->
     stamp = (unpacked / MANIFEST).stat().st_mtime_ns
     assert resolve_model_dir(settings, packed) == unpacked  # extracted once, by content
     assert (unpacked / MANIFEST).stat().st_mtime_ns == stamp
-    assert newest_model_dir(settings) is None  # an unpacked archive is not a trained model
+    assert resolve_model_dir(settings) == bundled_model_dir()  # an unpacked archive is no approved version
 
 
 def test_serve_refuses_a_crafted_archive_before_starting(tmp_path: Path) -> None:

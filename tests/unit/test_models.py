@@ -68,14 +68,14 @@ def test_model_naming_a_family_still_works_and_says_it_is_deprecated(tmp_path: P
     assert result.exit_code == 2 and "disagree" in result.output
 
 
-def test_models_command_lists_families_and_marks_the_default() -> None:
-    result = CliRunner().invoke(main, ["models", "--json"])
+def test_families_command_lists_families_and_marks_the_default() -> None:
+    result = CliRunner().invoke(main, ["families", "--json"])
     assert result.exit_code == 0, result.output
     listed = json.loads(result.output)
     assert [m["name"] for m in listed] == list(MODELS)
     assert [m["name"] for m in listed if m["default"]] == [DEFAULT_MODEL]
     assert next(m for m in listed if m["name"] == "nbsvm")["hyperparameters"]["ngram_max"] == 3
-    text = CliRunner().invoke(main, ["models"]).output
+    text = CliRunner().invoke(main, ["families"]).output
     assert f"{DEFAULT_MODEL} (default)" in text and "lstm-seed (training default)" in text
 
 

@@ -1,4 +1,5 @@
-"""Which model to use when none is named: the newest trained in the home, else the bundled one."""
+"""Which model to load: one named (a folder, an archive, a registry version), else the newest approved
+version, else the bundled one: a model nobody approved is never served by default."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 
 from sentiment_app.artifacts.archive import unpacked_model
 from sentiment_app.artifacts.model_dir import MANIFEST
+from sentiment_app.artifacts.versions import get_version, newest_approved, version_number
+from sentiment_app.errors import ArtifactError
 from sentiment_app.models.registry import DEFAULT_MODEL
 from sentiment_app.settings import Settings
 from sentiment_app.store.objects import local_input
@@ -23,19 +26,26 @@ def bundled_model_dir(name: str = DEFAULT_MODEL) -> Path:
     return Path(str(resources.files("sentiment_app").joinpath(f"resources/bundled/{name}")))
 
 
-def newest_model_dir(settings: Settings) -> Path | None:
-    complete = [p.parent for p in models_root(settings).glob(f"*/{MANIFEST}")]
-    return max(complete, key=lambda p: (p / MANIFEST).stat().st_mtime, default=None)
-
-
 def resolve_model_dir(settings: Settings, explicit: str | Path | None = None) -> Path:
-    """``explicit`` may also be a ``model.tar.gz``, local or ``s3://`` (downloaded, checksum-verified):
-    it is extracted safely under the home, once per content."""
+    """``explicit`` is a model folder, a registry version (``3`` or ``v3``; ``./3`` is a folder), or a
+    ``model.tar.gz``, local or ``s3://`` (downloaded, checksum-verified): extracted safely under the
+    home, once per content."""
     archives = models_root(settings) / ".archives"
     if explicit and str(explicit).startswith("s3://"):
         with local_input(str(explicit)) as downloaded:
             return unpacked_model(downloaded, archives)
+    if explicit and version_number(explicit) is not None:
+        return version_dir(get_version(settings, explicit))
     if explicit:
         path = Path(explicit).expanduser().resolve()
         return unpacked_model(path, archives) if path.is_file() else path
-    return newest_model_dir(settings) or bundled_model_dir()
+    approved = newest_approved(settings)
+    return version_dir(approved) if approved else bundled_model_dir()
+
+
+def version_dir(version: dict) -> Path:
+    path = Path(version["model_dir"])
+    if not (path / MANIFEST).is_file():
+        raise ArtifactError(f"Model version {version['version']}'s folder {path} is gone; "
+                            "reject it with `sentiment-app models reject`.")
+    return path

@@ -29,6 +29,7 @@ COMMANDS = {
     "serve": "sentiment_app.cli.serve:serve",
     "endpoint": "sentiment_app.cli.endpoint:endpoint",
     "models": "sentiment_app.cli.models:models",
+    "families": "sentiment_app.cli.families:families",
     "apikey": "sentiment_app.cli.apikey:apikey",
     "aws": "sentiment_app.cli.aws:aws",
 }

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from sentiment_app.cli.options import MODEL_HELP, MODEL_SOURCE
 from sentiment_app.aws.locations import S3Location
 from sentiment_app.aws.serving_model import ModelSource
 from sentiment_app.errors import SentimentAppError
@@ -54,11 +55,11 @@ def with_role(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def with_model_source(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--model``/``--training-job``/``--model-data`` → ``source`` (default: the newest local model);
+    """``--model``/``--training-job``/``--model-data`` → ``source`` (default: the newest approved version,
+    else the bundled model);
     put it under a decorator that passes ``settings``."""
 
-    @click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False),
-                  help="A local model directory [default: newest trained model, else the bundled one].")
+    @click.option("--model", "model_dir", type=MODEL_SOURCE, help=MODEL_HELP)
     @click.option("--training-job", help="Use the model.tar.gz of this finished SageMaker training job.")
     @click.option("--model-data", metavar="S3URI", help="Use this s3:// model.tar.gz.")
     @functools.wraps(func)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sentiment_app.cli.options import MODEL_SOURCE, with_settings, with_store
+from sentiment_app.cli.options import MODEL_HELP, MODEL_SOURCE, with_settings, with_store
 from sentiment_app.errors import ArtifactError
 from sentiment_app.inference.batch_transform import transform_file
 from sentiment_app.inference.handler import JSON, TEXT
@@ -26,8 +26,7 @@ def count_lines(path: Path) -> int:
 @click.command("batch-transform")
 @click.argument("source", metavar="[INPUT]", required=False)
 @click.option("--input", "input_option", metavar="INPUT", help="Same as the INPUT argument.")
-@click.option("--model", "model_dir", type=MODEL_SOURCE,
-              help="Model directory, model.tar.gz or its s3:// URI [default: newest trained, else the bundled one].")
+@click.option("--model", "model_dir", type=MODEL_SOURCE, help=MODEL_HELP)
 @click.option("--output", metavar="FILE|FOLDER/|S3URI",
               help="Target; a folder or a URI ending in / gets <input name>.out [default: <input>.out]; "
                    "needed, as a folder, for a folder or prefix INPUT.")

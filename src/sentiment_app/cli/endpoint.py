@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sentiment_app.cli.options import MODEL_SOURCE, with_settings
+from sentiment_app.cli.options import MODEL_HELP, MODEL_SOURCE, with_settings
 from sentiment_app.cli.output import duration, table
 from sentiment_app.serving import lifecycle
 from sentiment_app.serving.lifecycle import Endpoint
@@ -21,8 +21,7 @@ def endpoint() -> None:
 
 @endpoint.command()
 @click.argument("name")
-@click.option("--model", type=MODEL_SOURCE,
-              help="Model directory, model.tar.gz or its s3:// URI [default: newest trained, else the bundled one].")
+@click.option("--model", type=MODEL_SOURCE, help=MODEL_HELP)
 @click.option("--port", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 [default: a free one].")
 @click.option("--idle-timeout", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds without an invocation.")
 @with_settings

@@ -14,18 +14,23 @@ from sentiment_app.settings import Settings, load_settings
 
 
 class ModelSource(click.ParamType):
-    """``--model``: a model directory, a ``model.tar.gz``, or the ``s3://`` URI of one (what SageMaker
-    calls a model's ModelDataUrl); local paths must exist, an S3 object is checked when fetched."""
+    """``--model``: a registry version (``3`` or ``v3``), a model directory, a ``model.tar.gz``, or the
+    ``s3://`` URI of one (what SageMaker calls a model's ModelDataUrl); local paths must exist, a
+    version is looked up and an S3 object checked when used."""
 
     name = "MODEL"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        if str(value).startswith("s3://"):
+        from sentiment_app.artifacts.versions import version_number  # torch loads only when a model is named
+
+        if str(value).startswith("s3://") or version_number(value) is not None:
             return str(value)
         return click.Path(exists=True).convert(value, param, ctx)
 
 
 MODEL_SOURCE = ModelSource()
+MODEL_HELP = ("Registry version (3 or v3), model directory, model.tar.gz or its s3:// URI "
+              "[default: the newest approved version, else the bundled model].")
 
 
 def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -8,7 +8,9 @@ from typing import Any
 import click
 
 from sentiment_app.artifacts.locate import resolve_model_dir
-from sentiment_app.cli.options import JSON_OPTION, MODEL_SOURCE, with_settings, with_store
+from sentiment_app.artifacts.versions import approve_if_better as decide
+from sentiment_app.artifacts.versions import evaluation_figures, find_version, record_metrics
+from sentiment_app.cli.options import JSON_OPTION, MODEL_HELP, MODEL_SOURCE, with_settings, with_store
 from sentiment_app.cli.output import METRIC_KEYS, echo_behaviour, echo_metrics
 from sentiment_app.cli.recipe import NPROC_OPTION, data_options, family_option, recipe_options
 from sentiment_app.models.registry import MODELS
@@ -17,7 +19,7 @@ from sentiment_app.pipeline import (DataOptions, Hyperparameters, evaluate, load
 from sentiment_app.settings import Settings
 
 
-JSON_KEYS = (*METRIC_KEYS, "short", "calibration_error", "behaviour", "model_dir")
+JSON_KEYS = (*METRIC_KEYS, "short", "calibration_error", "behaviour", "model_dir", "version")
 
 
 def print_metrics(result: dict[str, Any], as_json: bool) -> None:
@@ -31,7 +33,8 @@ def print_metrics(result: dict[str, Any], as_json: bool) -> None:
         click.echo("short sentences: none in the data folder (short/*.tsv)")
     click.echo("calibration error (ECE): " + ", ".join(f"{k} {v:.4f}" for k, v in result["calibration_error"].items()))
     echo_behaviour(result["behaviour"])
-    click.echo(f"model: {result['model_dir']}\nreport: {result['report']}")
+    click.echo(f"model: {result['model_dir']}" + (f" (version {result['version']})" if result.get("version") else ""))
+    click.echo(f"report: {result['report']}")
 
 
 @click.command("prepare")
@@ -56,22 +59,25 @@ def train_command(settings: Settings, options: DataOptions, family: str, params:
     """Run the SageMaker-style training job locally (resumes an interrupted one)."""
     hyper = Hyperparameters(family, options.seed, params)
     job = train(settings, prepare(settings, options, channel=hyper.channel), hyper, nproc_per_node)
+    version = find_version(settings, job.model_dir)
     click.echo(f"job {job.name}: model {job.model_dir}\narchive {job.archive_uri}")
+    click.echo(f"registered as version {version['version']} ({version['status']})")
 
 
 @click.command("evaluate")
 @with_settings
 @data_options
-@click.option("--model", "model", type=MODEL_SOURCE,
-              help="Model directory, model.tar.gz or its s3:// URI [default: newest trained, else the bundled one].")
+@click.option("--model", "model", type=MODEL_SOURCE, help=MODEL_HELP)
 @JSON_OPTION
 def evaluate_command(settings: Settings, options: DataOptions, model: str | None, as_json: bool) -> None:
     """Score the test set by batch transform, the short sentences and the behavioural checks; print
-    the metrics and write a report with plots."""
+    the metrics (recorded on the model's registry version) and write a report with plots."""
     model_dir = resolve_model_dir(settings, model)
     test = load_splits(settings, options)["test"]
     out_dir = settings.home / "evaluations" / model_dir.name
-    print_metrics(evaluate(model_dir, test, out_dir, short_folder(settings)), as_json)
+    result = evaluate(model_dir, test, out_dir, short_folder(settings))
+    version = record_metrics(settings, model_dir, evaluation_figures(result))
+    print_metrics({**result, "version": version and version["version"]}, as_json)
 
 
 @click.command("pipeline")
@@ -80,9 +86,14 @@ def evaluate_command(settings: Settings, options: DataOptions, model: str | None
 @data_options
 @recipe_options
 @NPROC_OPTION
+@click.option("--approve-if-better", is_flag=True,
+              help="Approve the new version if it beats the approved one by docs/models.md's rule on validation.")
 @JSON_OPTION
 def pipeline_command(settings: Settings, options: DataOptions, family: str, params: tuple, nproc_per_node: int,
-                     as_json: bool) -> None:
-    """Data → features → training → evaluation, each step skipped when its output is current."""
-    print_metrics(run_pipeline(settings, options, Hyperparameters(family, options.seed, params), nproc_per_node), as_json)
+                     approve_if_better: bool, as_json: bool) -> None:
+    """Data → features → training → registry → evaluation, each step skipped when its output is current."""
+    result = run_pipeline(settings, options, Hyperparameters(family, options.seed, params), nproc_per_node)
+    print_metrics(result, as_json)
+    if approve_if_better:
+        click.echo(decide(settings, result["version"])[1], err=as_json)
 

@@ -14,7 +14,7 @@ from types import FrameType
 import click
 import uvicorn
 
-from sentiment_app.cli.options import MODEL_SOURCE, with_settings
+from sentiment_app.cli.options import MODEL_HELP, MODEL_SOURCE, with_settings
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.gateway.access import AccessControl
 from sentiment_app.gateway.apikeys import ApiKeyStore
@@ -45,8 +45,7 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 @click.command(context_settings={"show_default": True})
-@click.option("--model", type=MODEL_SOURCE,
-              help="Model directory, model.tar.gz or its s3:// URI [default: newest trained model, else the bundled one].")
+@click.option("--model", type=MODEL_SOURCE, help=MODEL_HELP)
 @click.option("--port", type=click.IntRange(1, 65535), default=3000, help="Port of the web page and API.")
 @click.option("--endpoint-port", type=click.IntRange(1, 65535), default=8080, help="Port of the endpoint server.")
 @click.option("--host", default="127.0.0.1", help="Interface to bind; 0.0.0.0 exposes the app to the network.")
