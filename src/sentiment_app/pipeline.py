@@ -24,7 +24,7 @@ from sentiment_app.evaluation.report import write_report
 from sentiment_app.evaluation.short import FOLDER as SHORT_FOLDER
 from sentiment_app.evaluation.short import short_accuracy
 from sentiment_app.features.prepare import FeatureSettings, PreparedData, prepare_features, prepare_text
-from sentiment_app.errors import SentimentAppError
+from sentiment_app.errors import DataError, SentimentAppError
 from sentiment_app.fileio import atomic_open, atomic_write_bytes
 from sentiment_app.inference.batch_transform import transform_file
 from sentiment_app.inference.model import SentimentModel
@@ -68,9 +68,16 @@ class DataOptions:
 
 
 def load_splits(settings: Settings, options: DataOptions) -> dict[str, Reviews]:
-    """Both splits, sampled when asked and shuffled (the files are sorted by label)."""
+    """Both splits, sampled when asked and shuffled (the files are sorted by label); the home
+    remembers where they came from."""
+    if settings.data_remembered and not settings.data.exists():  # type: ignore[union-attr]
+        raise DataError(f"This home was prepared from {settings.data}, which is no longer there (moved or "
+                        "deleted?); pass --data PATH (or set SENTIMENT_APP_DATA).")
     path = settings.data or download_imdb(settings.downloads)
     splits = load_imdb(path)
+    if not settings.data_remembered:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(settings.data_record, json.dumps({"data": str(path)}).encode())
     if options.max_reviews:
         splits = {name: stratified_sample(r, options.max_reviews, options.seed) for name, r in splits.items()}
     return {name: shuffled(r, options.seed) for name, r in splits.items()}
