@@ -25,7 +25,7 @@ from sentiment_app.evaluation.short import FOLDER as SHORT_FOLDER
 from sentiment_app.evaluation.short import short_accuracy
 from sentiment_app.features.prepare import FeatureSettings, PreparedData, prepare_features, prepare_text
 from sentiment_app.errors import DataError, SentimentAppError
-from sentiment_app.fileio import atomic_open, atomic_write_bytes
+from sentiment_app.fileio import atomic_open, atomic_write_bytes, storage_error
 from sentiment_app.inference.batch_transform import transform_file
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.models.registry import ROWS, SEED_MODEL, TEXT, ModelChoiceError, get_spec, resolve_hyperparameters
@@ -68,19 +68,29 @@ class DataOptions:
 
 
 def load_splits(settings: Settings, options: DataOptions) -> dict[str, Reviews]:
-    """Both splits, sampled when asked and shuffled (the files are sorted by label); the home
-    remembers where they came from."""
+    """Both splits, sampled when asked and shuffled (the files are sorted by label)."""
     if settings.data_remembered and not settings.data.exists():  # type: ignore[union-attr]
         raise DataError(f"This home was prepared from {settings.data}, which is no longer there (moved or "
                         "deleted?); pass --data PATH (or set SENTIMENT_APP_DATA).")
-    path = settings.data or download_imdb(settings.downloads)
-    splits = load_imdb(path)
-    if not settings.data_remembered:
-        settings.home.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(settings.data_record, json.dumps({"data": str(path)}).encode())
+    splits = load_imdb(data_path(settings))
     if options.max_reviews:
         splits = {name: stratified_sample(r, options.max_reviews, options.seed) for name, r in splits.items()}
     return {name: shuffled(r, options.seed) for name, r in splits.items()}
+
+
+def data_path(settings: Settings) -> Path:
+    """The data setting, else the downloaded archive (downloaded now if need be)."""
+    return settings.data or download_imdb(settings.downloads)
+
+
+def remember_data(settings: Settings) -> None:
+    """Once a home is prepared from some data, later commands find it without ``--data``."""
+    if settings.data_remembered:
+        return
+    try:
+        atomic_write_bytes(settings.data_record, json.dumps({"data": str(data_path(settings))}).encode())
+    except OSError as exc:
+        raise storage_error(settings.data_record, exc) from exc
 
 
 def prepare(settings: Settings, options: DataOptions, splits: dict[str, Reviews] | None = None,
@@ -88,8 +98,11 @@ def prepare(settings: Settings, options: DataOptions, splits: dict[str, Reviews]
     """The encoded channel of ``lstm-seed`` (``rows``) or the text models' ``label,text`` one."""
     splits = splits or load_splits(settings, options)
     if channel == TEXT:
-        return prepare_text(open_store(settings.store), splits)
-    return prepare_features(open_store(settings.store), splits, options.features)
+        prepared = prepare_text(open_store(settings.store), splits)
+    else:
+        prepared = prepare_features(open_store(settings.store), splits, options.features)
+    remember_data(settings)
+    return prepared
 
 
 def train(settings: Settings, prepared: PreparedData, hyper: Hyperparameters, nproc_per_node: int = 1) -> TrainingJob:

@@ -9,7 +9,8 @@ import pytest
 
 from sentiment_app.data.dataset import Reviews
 from sentiment_app.errors import DataError
-from sentiment_app.pipeline import DataOptions, load_splits
+from sentiment_app.features.prepare import TEXT
+from sentiment_app.pipeline import DataOptions, load_splits, prepare
 from sentiment_app.settings import ENV_DATA, load_settings
 from tests.support import csv_gz
 
@@ -26,6 +27,8 @@ def test_a_home_remembers_the_data_it_was_prepared_from(tmp_path: Path) -> None:
     home, data = tmp_path / "home", tiny_data(tmp_path / "imdb")
     assert load_settings(home=home, environ={}).data is None  # a new home knows nothing
     load_splits(load_settings(home=home, data=data, environ={}), DataOptions())
+    assert load_settings(home=home, environ={}).data is None  # reading alone records nothing
+    prepare(load_settings(home=home, data=data, environ={}), DataOptions(), channel=TEXT)
     later = load_settings(home=home, environ={})
     assert later.data == data.resolve() and later.data_remembered
     assert len(load_splits(later, DataOptions())["train"]) == 4
@@ -36,7 +39,7 @@ def test_a_home_remembers_the_data_it_was_prepared_from(tmp_path: Path) -> None:
 
 def test_moved_data_is_named_in_one_clear_error(tmp_path: Path) -> None:
     home, data = tmp_path / "home", tiny_data(tmp_path / "imdb")
-    load_splits(load_settings(home=home, data=data, environ={}), DataOptions())
+    prepare(load_settings(home=home, data=data, environ={}), DataOptions(), channel=TEXT)
     data.rename(tmp_path / "moved")
     with pytest.raises(DataError, match="prepared from .*imdb, which is no longer there.*pass --data"):
         load_splits(load_settings(home=home, environ={}), DataOptions())
