@@ -37,7 +37,9 @@ def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--home``/``--data`` and pass the resolved ``settings`` to the command."""
 
     @click.option("--home", type=click.Path(file_okay=False), help="Root of the store and caches [SENTIMENT_APP_HOME].")
-    @click.option("--data", type=click.Path(exists=True), help="Local IMDB data: archive, aclImdb/ or CSV pair [SENTIMENT_APP_DATA].")
+    @click.option("--data", type=click.Path(exists=True),
+                  help="Local IMDB data: archive, aclImdb/ or CSV pair [SENTIMENT_APP_DATA; else what the home "
+                       "was prepared from].")
     @functools.wraps(func)
     def wrapper(*args: Any, home: str | None, data: str | None, **kwargs: Any) -> Any:
         return func(*args, settings=load_settings(home=home, data=data), **kwargs)
