@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from safetensors.torch import load_file
 
 from sentiment_app.cli import main
-from sentiment_app.data.dataset import load_imdb, stratified_sample
+from sentiment_app.data.dataset import load_imdb, split_by_movie, stratified_sample
 from sentiment_app.errors import ArtifactError
 from sentiment_app.features.prepare import read_texts, write_texts
 from sentiment_app.inference.batch_transform import transform_file
@@ -24,7 +24,7 @@ from sentiment_app.models.ensemble import choose_weight
 from sentiment_app.models.registry import MODELS
 from sentiment_app.models.text_model import accuracy
 from sentiment_app.serving.app import create_app
-from sentiment_app.training.fit_text import load_text_channel, split_validation
+from sentiment_app.training.fit_text import load_text_channel
 from tests.support import NEGATIVE, POSITIVE, running
 
 TRAIN_REVIEWS = 1200
@@ -94,7 +94,7 @@ def test_family_serves_through_the_model_server(trained: dict[str, Path], name: 
 def test_ensemble_weight_is_chosen_on_the_validation_part_of_the_training_data(trained, channel: Path) -> None:
     model = SentimentModel.load(trained["ensemble"])
     config = json.loads((trained["ensemble"] / "config.json").read_text())
-    _, val = split_validation(load_text_channel(channel / "training"), config["training"]["validation_fraction"],
+    _, val = split_by_movie(load_text_channel(channel / "training"), config["training"]["validation_fraction"],
                               config["training"]["seed"])
     assert model.metrics["validation_rows"] == len(val) == TRAIN_REVIEWS // 10
     members = model.text_model.members
@@ -110,7 +110,7 @@ def test_region_cnn_stores_float16_tables_and_serves_the_weights_it_validated(tr
     assert tensors["dense.weight"].dtype == torch.float32
     model = SentimentModel.load(trained["region-cnn"])
     config = json.loads((trained["region-cnn"] / "config.json").read_text())
-    _, val = split_validation(load_text_channel(channel / "training"), config["training"]["validation_fraction"],
+    _, val = split_by_movie(load_text_channel(channel / "training"), config["training"]["validation_fraction"],
                               config["training"]["seed"])
     assert accuracy(val.labels, model.text_model.logits(val.texts)) == model.metrics["val_accuracy"]
 

@@ -30,7 +30,7 @@ from sentiment_app.features.prepare import (
     write_texts,
 )
 from sentiment_app.store.local import LocalStore
-from sentiment_app.training.fit_text import load_text_channel, split_validation
+from sentiment_app.training.fit_text import load_text_channel
 
 # (split, folder) → the movie of review 0, 1, 2, ... (ids 0..11 so that "10" sorts after "9")
 MOVIES = {
@@ -185,7 +185,7 @@ def test_text_channel_carries_movies_to_the_training_split(tmp_path: Path) -> No
     assert first == "1,review 0,tt0"
     loaded = load_text_channel(tmp_path / "channel")
     assert loaded.groups.tolist() == reviews.groups.tolist() and loaded.labels.tolist() == reviews.labels.tolist()
-    fit, val = split_validation(loaded, 0.1, seed=3)
+    fit, val = split_by_movie(loaded, 0.1, seed=3)
     assert not set(fit.groups) & set(val.groups)
 
 

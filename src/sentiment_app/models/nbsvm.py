@@ -24,9 +24,12 @@ from sentiment_app.models.text_model import Saved, accuracy
 HYPERPARAMETERS = {"ngram_max": 3, "hash_bits": 22, "C": 0.3, "alpha": 1.0}
 
 
-def log_count_ratio(x: sparse.csr_matrix, labels: np.ndarray, alpha: float) -> np.ndarray:
-    p = alpha + np.asarray(x[labels == 1].sum(axis=0)).ravel()
-    q = alpha + np.asarray(x[labels == 0].sum(axis=0)).ravel()
+def log_count_ratio(x: sparse.csr_matrix, labels: np.ndarray, alpha: float,
+                    weights: np.ndarray | None = None) -> np.ndarray:
+    """The naive-Bayes log-count ratio ``log((p/|p|) / (q/|q|))``, each row counted ``weights`` times."""
+    weights = np.ones(len(labels), dtype=x.dtype) if weights is None else weights
+    p = alpha + np.asarray(x.T @ (weights * (labels == 1))).ravel()
+    q = alpha + np.asarray(x.T @ (weights * (labels == 0))).ravel()
     return (np.log(p / p.sum()) - np.log(q / q.sum())).astype(np.float32)
 
 

@@ -31,19 +31,13 @@ from sklearn.linear_model import LogisticRegression
 from sentiment_app.data.dataset import Reviews, concatenate
 from sentiment_app.features.ngrams import NgramHasher
 from sentiment_app.features.tokens import sentences, tokenize
+from sentiment_app.models.nbsvm import log_count_ratio
 from sentiment_app.models.text_model import Saved, accuracy
 
 HYPERPARAMETERS = {"ngram_max": 3, "hash_bits": 22, "alpha": 1.0, "C_reviews": 0.3, "C_sentences": 3.0,
                    "sentence_weight": 0.5, "sentence_min": 2, "sentence_max": 20, "C_stack": 1.0,
                    "calibration_confidence": 0.95}
 STACK_FEATURES = 5
-
-
-def log_count_ratio(x: sparse.csr_matrix, labels: np.ndarray, weights: np.ndarray, alpha: float) -> np.ndarray:
-    """The naive-Bayes log-count ratio ``log((p/|p|) / (q/|q|))`` with per-row weights."""
-    p = alpha + np.asarray(x.T @ (weights * (labels == 1))).ravel()
-    q = alpha + np.asarray(x.T @ (weights * (labels == 0))).ravel()
-    return (np.log(p / p.sum()) - np.log(q / q.sum())).astype(np.float32)
 
 
 def sentence_cuts(reviews: Reviews, shortest: int, longest: int) -> Reviews:
@@ -71,10 +65,10 @@ class Members:
         labels = np.concatenate([train.labels, cuts.labels])
         weights = np.concatenate([np.ones(len(train)), np.full(len(cuts), hyper["sentence_weight"])])
         docs = x[: len(train)]
-        r = log_count_ratio(docs, train.labels, weights[: len(train)], hyper["alpha"])
+        r = log_count_ratio(docs, train.labels, hyper["alpha"])
         review_lr = LogisticRegression(C=hyper["C_reviews"], solver="liblinear", dual=True, max_iter=1000,
                                        random_state=seed).fit(docs.multiply(r).tocsr(), train.labels)
-        rs = log_count_ratio(x, labels, weights, hyper["alpha"])
+        rs = log_count_ratio(x, labels, hyper["alpha"], weights)
         scaled = x.multiply(rs).tocsr()
         norms = np.sqrt(np.asarray(scaled.multiply(scaled).sum(axis=1)).ravel())
         scaled = sparse.diags(1 / np.maximum(norms, 1e-12)) @ scaled

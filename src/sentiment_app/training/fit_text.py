@@ -31,9 +31,6 @@ def load_text_channel(folder: Path) -> Reviews:
     return concatenate([read_texts(path) for path in files])
 
 
-split_validation = split_by_movie  # the training part and the held-out part of the channel
-
-
 def train_text_model(argv: list[str], data_fingerprint: Callable[[Path], str]) -> dict:
     """Fit, report the validation accuracy, save the artifact folder; ``data_fingerprint`` is the
     entry point's (the same for every family)."""
@@ -43,7 +40,7 @@ def train_text_model(argv: list[str], data_fingerprint: Callable[[Path], str]) -
     spec = get_spec(args.family)
     hyper = hyperparameters(args)
     reviews = load_text_channel(args.data_dir)
-    fit, val = split_validation(reviews, args.validation_fraction, args.seed)
+    fit, val = split_by_movie(reviews, args.validation_fraction, args.seed)
     started = time.perf_counter()
     saved = spec.factory.fit(fit, val, hyper, args.seed).save()
     seconds = time.perf_counter() - started
