@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,7 +19,7 @@ JSON_FLAG = click.option("--json", "as_json", is_flag=True, help="Machine-readab
 
 @click.group()
 def models() -> None:
-    """Model versions (every trained model): list, describe, approve or reject; the newest approved serves."""
+    """Model versions (every trained model): list, register, describe, approve or reject; the newest approved serves."""
 
 
 def figure(value: Any) -> str:
@@ -40,6 +41,18 @@ def list_versions(as_json: bool, settings: Settings) -> None:
         rows += [[str(v["version"]), v["status"], v["family"], figure(v["metrics"].get("val_accuracy")),
                   figure(v["metrics"].get("accuracy")), v["created"], v["model_dir"]] for v in found]
         click.echo(table(rows))
+
+
+@models.command()
+@click.argument("model_dirs", nargs=-1, required=True, metavar="MODEL_DIR...",
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_home
+@with_store
+def register(model_dirs: tuple[Path, ...], settings: Settings) -> None:
+    """Register model folders trained elsewhere as new versions, pending approval (again: the same version)."""
+    for model_dir in model_dirs:
+        version = versions.register(settings, model_dir)
+        click.echo(f"Version {version['version']} ({version['family']}, {version['status']}): {version['model_dir']}")
 
 
 @models.command()
