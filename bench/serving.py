@@ -13,8 +13,12 @@ Columns: p50/p99 of ``--requests`` sequential one-review requests on one persist
 (after warm-up), requests per second with ``--concurrency`` clients for ``--seconds``, errors
 (non-200 answers and failed requests in both phases), req/s against (4). Then the endpoint targets
 for (2) against (4), and the endpoint's batch sizes (from its ``/metrics``, summed over its
-workers) during its concurrent phase. Every server is a subprocess on a free loopback port,
-stopped when its rows are done. The endpoint's batching settings come from the environment
+workers) during its concurrent phase. Then what variants and Data Capture add to (2)'s latency:
+three endpoint servers of one worker each, side by side, with the same model: one plain, one
+routing between two variants of it, one capturing 100 % of its invocations; their ``--requests``
+sequential requests are interleaved (one to each in turn), so all three see the same moment of
+the machine, and each one's p50 is set against the plain one's. Every server is a subprocess on a
+free loopback port, stopped when its rows are done. The endpoint's batching settings come from the environment
 (``SENTIMENT_APP_MAX_BATCH_SIZE``, ``SENTIMENT_APP_MAX_BATCH_WAIT_MS``,
 ``SENTIMENT_APP_TORCH_THREADS``).
 """
@@ -32,7 +36,7 @@ import tempfile
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager, suppress
+from contextlib import ExitStack, asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,7 +69,11 @@ REQUEST_TIMEOUT_S = 60.0
 LOG_TAIL_LINES = 20
 TARGET_P50_MS = 5.0
 TARGET_SPEEDUP = 20.0
+TARGET_ROUTING_MS = 0.1
+TARGET_CAPTURE_MS = 0.3
 BATCH_METRIC = "model_batch_size"
+CAPTURED_METRIC = "data_capture_records_total"
+BENCH_ENDPOINT = "bench"
 FALLBACK_REVIEWS = (
     "A wonderful film: the acting is superb and the story kept me gripped until the very end.",
     "Dull, predictable and far too long. I nearly walked out halfway through.",
@@ -240,16 +248,23 @@ def concurrent(url: str, bodies: list[bytes], clients: int, seconds: float) -> t
     return sum(done for done, _ in results) / elapsed, sum(errors for _, errors in results)
 
 
-def batch_totals(metrics_url: str) -> tuple[float, float]:
-    """``(model calls, reviews)`` so far, from the endpoint's ``model_batch_size`` histogram."""
+def metric_samples(metrics_url: str) -> dict[str, float]:
+    """Every sample of the server's ``/metrics``, by name, summed over its labels."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    text = httpx.get(metrics_url, timeout=REQUEST_TIMEOUT_S).text
-    for family in text_string_to_metric_families(text):
-        if family.name == BATCH_METRIC:
-            values = {sample.name: sample.value for sample in family.samples}
-            return values[f"{BATCH_METRIC}_count"], values[f"{BATCH_METRIC}_sum"]
-    raise SystemExit(f"{metrics_url} has no {BATCH_METRIC} histogram")
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(httpx.get(metrics_url, timeout=REQUEST_TIMEOUT_S).text):
+        for sample in family.samples:
+            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+    return totals
+
+
+def batch_totals(metrics_url: str) -> tuple[float, float]:
+    """``(model calls, reviews)`` so far, from the endpoint's ``model_batch_size`` histogram."""
+    values = metric_samples(metrics_url)
+    if f"{BATCH_METRIC}_count" not in values:
+        raise SystemExit(f"{metrics_url} has no {BATCH_METRIC} histogram")
+    return values[f"{BATCH_METRIC}_count"], values[f"{BATCH_METRIC}_sum"]
 
 
 def measure(title: str, url: str, bodies: list[bytes], args: argparse.Namespace, metrics_url: str | None = None) -> Row:
@@ -316,6 +331,76 @@ def handler_row(title: str, module: str, model: Path, bodies: list[bytes], args:
     command = [sys.executable, __file__, "--serve", module, "--port", str(port), "--model", str(model)]
     with running(command, f"{url}/ping", work / f"{module}.log"):
         return measure(title, f"{url}/invocations", bodies, args)
+
+
+def interleaved(urls: list[str], bodies: list[bytes], count: int) -> tuple[list[np.ndarray], list[int]]:
+    """Latencies of ``count`` sequential requests to each URL (one persistent connection each, after
+    warm-up), sent to each in turn, the first of each round moving on, so slow moments of the
+    machine fall on all of them alike; and each URL's errors."""
+    clients = [httpx.Client(timeout=REQUEST_TIMEOUT_S) for _ in urls]
+    latencies: list[list[float]] = [[] for _ in urls]
+    errors = [0] * len(urls)
+    try:
+        for k, (client, url) in enumerate(zip(clients, urls)):
+            errors[k] += sum(post(client, url, bodies[i % len(bodies)]) is None for i in range(WARMUP))
+        for i in range(count):
+            for step in range(len(urls)):
+                k = (i + step) % len(urls)
+                started = time.perf_counter()
+                ok = post(clients[k], urls[k], bodies[i % len(bodies)]) is not None
+                latencies[k].append(time.perf_counter() - started)
+                errors[k] += not ok
+    finally:
+        for client in clients:
+            client.close()
+    return [np.array(row) for row in latencies], errors
+
+
+@dataclass
+class Overheads:
+    """What routing between variants and 100 % Data Capture add to one endpoint's latency."""
+
+    titles: list[str]
+    latencies_s: list[np.ndarray]
+    errors: list[int]
+    captured: float
+    dropped: float
+
+
+def overhead_rows(model: Path, bodies: list[bytes], args: argparse.Namespace, work: Path) -> Overheads:
+    """A plain endpoint, one with two variants of the same model, one capturing every invocation:
+    one worker each, all running at once, measured interleaved."""
+    server = [sys.executable, "-m", "sentiment_app.cli.endpoint_server", "--workers", "1", "--name", BENCH_ENDPOINT]
+    setups = {
+        "(2p) one variant, no capture": ["--model", str(model)],
+        "(2v) two variants of it": ["--variant", f"A={model}:1", "--variant", f"B={model}:1"],
+        "(2c) one variant, 100 % capture": ["--model", str(model), "--capture-percent", "100",
+                                            "--store", str(work / "store")],
+    }
+    urls = [f"http://{HOST}:{free_port(HOST)}" for _ in setups]
+    print("  (2p), (2v), (2c) interleaved ...", file=sys.stderr, flush=True)
+    with ExitStack() as servers:
+        for k, (url, options) in enumerate(zip(urls, setups.values())):
+            command = [*server, "--port", url.rsplit(":", 1)[1], *options]
+            servers.enter_context(running(command, f"{url}/ping", work / f"overhead-{k}.log"))
+        latencies, errors = interleaved([f"{url}/invocations" for url in urls], bodies, args.requests)
+        capture = metric_samples(f"{urls[2]}/metrics")
+    return Overheads(list(setups), latencies, errors, capture.get(CAPTURED_METRIC, 0.0),
+                     capture.get("data_capture_dropped_total", 0.0))
+
+
+def report_overheads(overheads: Overheads, requests: int) -> None:
+    p50s = [float(np.median(row)) * 1000 for row in overheads.latencies_s]
+    width = max(map(len, overheads.titles)) + 2
+    print(f"\nVariants and Data Capture: one worker each, {requests} interleaved sequential requests per row")
+    print(f"{'row':<{width}}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'p50 added ms':>15}")
+    targets = [None, TARGET_ROUTING_MS, TARGET_CAPTURE_MS]
+    for title, row, p50, errors, target in zip(overheads.titles, overheads.latencies_s, p50s, overheads.errors, targets):
+        p99 = float(np.percentile(row, 99)) * 1000
+        added = "" if target is None else f"{p50 - p50s[0]:+.3f}"
+        verdict = "" if target is None else f"  (target <= {target:g}: {'met' if p50 - p50s[0] <= target else 'NOT met'})"
+        print(f"{title:<{width}}{p50:>9.3f}{p99:>9.3f}{errors:>8}{added:>15}{verdict}")
+    print(f"(2c) wrote {overheads.captured:.0f} capture records ({overheads.dropped:.0f} dropped by a full queue).")
 
 
 def request_bodies(data: Path | None) -> tuple[list[bytes], str]:
@@ -405,7 +490,9 @@ def main() -> None:
         rows.append(handler_row("(3) ours: bench server + inference.handler", OURS, args.seed_model, bodies, args, work))
         rows.append(handler_row("(4) original: bench server + original_handler", ORIGINAL, args.seed_model, bodies, args,
                                 work))
+        overheads = overhead_rows(args.model, bodies, args, work)
     report(rows, args.requests, args.concurrency, args.seconds)
+    report_overheads(overheads, args.requests)
 
 
 if __name__ == "__main__":

@@ -214,6 +214,14 @@ def in_flight(base: str) -> float:
     return parse_metrics(httpx.get(f"{base}/metrics").text)[("http_requests_in_flight", frozenset())]
 
 
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -592,7 +600,8 @@ CONTAINERS = {"CreateTrainingJob": training_container, "CreateTransformJob": tra
 
 @dataclass
 class Recorder:
-    """The SageMaker calls the commands make, as (operation, API parameters), in order."""
+    """The SageMaker (and Application Auto Scaling) calls the commands make, as (operation, API
+    parameters), in order."""
 
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     scripted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -646,6 +655,7 @@ def recording_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[R
             super().__init__(*args, **kwargs)
             self.events.register("provide-client-params.sagemaker", recorder.record)
             self.events.register("provide-client-params.sagemaker-runtime", recorder.record)
+            self.events.register("provide-client-params.application-autoscaling", recorder.record)
             self.events.register("before-call.sagemaker", recorder.answer_scripted)
             self.events.register("after-call.sagemaker", recorder.run_container)
 

@@ -23,7 +23,8 @@ from sentiment_app.evaluation.metrics import compute_metrics
 from sentiment_app.evaluation.report import write_report
 from sentiment_app.evaluation.short import FOLDER as SHORT_FOLDER
 from sentiment_app.evaluation.short import short_accuracy
-from sentiment_app.features.prepare import FeatureSettings, PreparedData, prepare_features, prepare_text
+from sentiment_app.features.prepare import (EXTRA, FeatureSettings, PreparedData, prepare_features, prepare_text,
+                                            read_texts)
 from sentiment_app.errors import DataError, SentimentAppError
 from sentiment_app.fileio import atomic_open, atomic_write_bytes, storage_error
 from sentiment_app.inference.batch_transform import transform_file
@@ -65,6 +66,7 @@ class DataOptions:
     max_reviews: int | None = None
     seed: int = 1
     features: FeatureSettings = field(default_factory=FeatureSettings)
+    extra_data: Path | None = None  # labeled reviews added to the training split (``label,text`` rows)
 
 
 def load_splits(settings: Settings, options: DataOptions) -> dict[str, Reviews]:
@@ -93,10 +95,21 @@ def remember_data(settings: Settings) -> None:
         raise storage_error(settings.data_record, exc) from exc
 
 
+def extra_reviews(path: Path) -> Reviews:
+    """Extra labeled reviews for the training split: ``label,text`` rows, as ``feedback export`` writes them."""
+    reviews = read_texts(path)
+    if not len(reviews):
+        raise DataError(f"{path} holds no reviews: expected label,text rows (see `sentiment-app feedback export`).")
+    return reviews
+
+
 def prepare(settings: Settings, options: DataOptions, splits: dict[str, Reviews] | None = None,
             channel: str = ROWS) -> PreparedData:
-    """The encoded channel of ``lstm-seed`` (``rows``) or the text models' ``label,text`` one."""
+    """The encoded channel of ``lstm-seed`` (``rows``) or the text models' ``label,text`` one, with
+    ``options.extra_data`` (if any) in the training channel only."""
     splits = splits or load_splits(settings, options)
+    if options.extra_data:
+        splits = {**splits, EXTRA: extra_reviews(options.extra_data)}
     if channel == TEXT:
         prepared = prepare_text(open_store(settings.store), splits)
     else:

@@ -18,6 +18,7 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
+from sentiment_app.artifacts.versions import PENDING, read_versions
 from sentiment_app.aws.inventory import PROJECT_TAGS, TAG_KEY, TAG_VALUE
 from sentiment_app.cli import main
 from sentiment_app.data.dataset import load_imdb, stratified_sample
@@ -73,25 +74,33 @@ def test_deploy_status_cleanup_through_the_cli(moto_server: str, env: dict[str, 
                  aws_secret_access_key="testing").create_bucket(Bucket=bucket)
 
     out = run(env, "deploy", "cli-endpoint", "--bucket", f"s3://{bucket}/cli", "--role", ROLE,
-              "--instance-type", "ml.m5.xlarge")
-    assert "endpoint cli-endpoint is InService" in out and "$0.230/h" in out
+              "--instance-type", "ml.m5.xlarge", "--max-instances", "3")  # Application Auto Scaling on the server too
+    assert "endpoint cli-endpoint is InService" in out and "$0.230/h now, $0.230/h to $0.690/h as it scales" in out
     assert "delete it with: sentiment-app aws delete cli-endpoint --region eu-west-1" in out
     ours = tagged(moto_server, env)
     assert [kind for kind, _ in ours] == ["endpoint", "endpoint-config", "model"]
+    scaling = boto3.client("application-autoscaling", endpoint_url=moto_server, region_name=env["AWS_DEFAULT_REGION"],
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+    (target,) = scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]
+    assert (target["ResourceId"], target["MinCapacity"], target["MaxCapacity"]) == \
+        ("endpoint/cli-endpoint/variant/AllTraffic", 1, 3)
 
     status = json.loads(run(env, "status", "--json").splitlines()[-1])
     assert status["region"] == "eu-west-1"
     assert sorted((r["kind"], r["name"]) for r in status["resources"]) == ours
     (live,) = [r for r in status["resources"] if r["kind"] == "endpoint"]
     assert (live["status"], live["instance_type"], live["hourly_cost_usd"]) == ("InService", "ml.m5.xlarge", 0.23)
+    assert live["scaling"] == [{"variant": "AllTraffic", "min_instances": 1, "max_instances": 3,
+                                "target_invocations": 70.0}]
     assert status["total_hourly_cost_usd"] == 0.23
 
     out = run(env, "cleanup", input="n\n", code=1)
     assert "Aborted" in out and tagged(moto_server, env) == ours
 
     out = run(env, "cleanup", "--yes")
-    assert out.count("deleted ") == 3
+    assert out.count("deleted ") == 5  # scaling policy, scalable target, endpoint, config, model
     assert tagged(moto_server, env) == []
+    assert scaling.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"] == []
 
 
 @pytest.mark.slow  # starts the serving stack: about 10 s on an idle machine
@@ -154,6 +163,9 @@ def test_upload_train_transform_deploy_on_real_data(aws: Recorder, small_data: P
     assert result["model_data"] == f"s3://{BUCKET}/run1/output/train-a/output/model.tar.gz"
     history = result["metrics"]["history"]  # metrics.json of the model the entry point trained
     assert [e["epoch"] for e in history] == [1, 2] and all(0 < e["loss"] < 1 and "val_accuracy" in e for e in history)
+    (version,) = read_versions(load_settings())  # fetched into the home and registered, pending approval
+    assert (version["version"], version["status"], version["model_dir"]) == (result["version"], PENDING, result["model_dir"])
+    assert version["family"] == "lstm-seed"
 
     # transform: a model made from the training output (repacked with code/), the job, the metrics
     aws.clear()

@@ -27,7 +27,7 @@ from sentiment_app.gateway.local_stack import start_endpoint, stop_process, wait
 from sentiment_app.inference.batch_transform import sidecars
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving.lifecycle import free_port
-from tests.support import CLI, in_flight, served_app
+from tests.support import CLI, in_flight, served_app, wait_for
 
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}  # the CLI runs leave the other cores to the rest
 LINES = 2000
@@ -38,13 +38,6 @@ BROKEN = {1900: b"", 1950: b"caf\xe9 \xff not UTF-8"}  # 1-based line numbers, a
 def reviews(real_data: Path) -> list[str]:
     """Real test-set reviews, one line each."""
     return [" ".join(text.split()) for text in load_imdb(real_data)["test"].texts[:LINES]]
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 def cli(*args: str, env: dict[str, str] = ONE_THREAD, **kwargs) -> subprocess.Popen[str]:

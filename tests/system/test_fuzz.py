@@ -27,7 +27,7 @@ from sentiment_app.gateway.events import parse_proxy_response
 from sentiment_app.gateway.lambda_function import lambda_handler
 from sentiment_app.gateway.local_api import create_app as create_gateway
 from sentiment_app.serving.app import create_app as create_endpoint
-from tests.support import BODIES, CONTENT_TYPES, FUZZ, running
+from tests.support import BODIES, CONTENT_TYPES, FUZZ, JSON_VALUES, running
 
 NAME = "fuzz-sentiment"
 API_FUZZ = settings(FUZZ, max_examples=30)
@@ -42,9 +42,10 @@ def endpoint_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def lambda_env(endpoint_url: str) -> Iterator[None]:
+def lambda_env(endpoint_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {"ENDPOINT_NAME": NAME, "SAGEMAKER_RUNTIME_ENDPOINT_URL": endpoint_url,
+                            "FEEDBACK_LOCATION": str(tmp_path_factory.mktemp("feedback")),
                             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
                             "AWS_DEFAULT_REGION": "us-east-1"}.items():
             patch.setenv(name, value)
@@ -52,16 +53,24 @@ def lambda_env(endpoint_url: str) -> Iterator[None]:
         yield
 
 
+FEEDBACK_BODIES = st.fixed_dictionaries({
+    "inference_id": st.uuids().map(str) | st.text(max_size=40) | JSON_VALUES,
+    "label": st.sampled_from(["positive", "negative"]) | JSON_VALUES,
+}).map(lambda value: json.dumps(value).encode())
+
+
 @st.composite
 def proxy_events(draw: st.DrawFn) -> dict[str, Any]:
-    """REST (1.0) and HTTP API (2.0) proxy events with any method, headers, query and body."""
+    """REST (1.0) and HTTP API (2.0) proxy events with any method, headers, query and body, for the
+    sentiment route or the feedback route."""
+    path = draw(st.sampled_from(["/api/sentiment", "/api/feedback"]))
     method = draw(st.sampled_from(["POST"] * 6 + ["OPTIONS", "GET", "post", "", "DELETE"]))
     headers = draw(st.dictionaries(st.sampled_from(["Origin", "X-Api-Key", "Accept", "X-Other"]), st.text(max_size=30),
                                    max_size=3))
     content_type = draw(CONTENT_TYPES)
     if content_type is not None:
         headers["Content-Type"] = content_type
-    raw = draw(BODIES)
+    raw = draw(BODIES | FEEDBACK_BODIES if path == "/api/feedback" else BODIES)
     encoded = draw(st.booleans())
     if encoded:
         body = draw(st.just(base64.b64encode(raw).decode()) | st.text(max_size=20))  # valid base64 or not
@@ -70,11 +79,11 @@ def proxy_events(draw: st.DrawFn) -> dict[str, Any]:
     query = draw(st.none() | st.fixed_dictionaries({"explain": st.sampled_from(["true", "1", "false", "yes"])
                                                    | st.text(max_size=5)}))
     if draw(st.booleans()):
-        return {"version": "2.0", "headers": {k.lower(): v for k, v in headers.items()}, "body": body,
-                "isBase64Encoded": encoded, "queryStringParameters": query,
+        return {"version": "2.0", "rawPath": path, "headers": {k.lower(): v for k, v in headers.items()},
+                "body": body, "isBase64Encoded": encoded, "queryStringParameters": query,
                 "requestContext": {"requestId": "fuzz", "http": {"method": method}}}
-    return {"httpMethod": method, "headers": headers or None, "body": body, "isBase64Encoded": encoded,
-            "queryStringParameters": query, "requestContext": {"requestId": "fuzz"}}
+    return {"resource": path, "httpMethod": method, "headers": headers or None, "body": body,
+            "isBase64Encoded": encoded, "queryStringParameters": query, "requestContext": {"requestId": "fuzz"}}
 
 
 @FUZZ
@@ -83,13 +92,17 @@ def test_lambda_answers_every_event_with_a_documented_response(lambda_env, event
     response = lambda_handler(event, None)
     json.dumps(response)  # Lambda must be able to serialise it
     proxy = parse_proxy_response(response)  # and API Gateway to accept it
-    assert proxy.status in (200, 204, 400, 405, 413, 415), proxy
+    assert proxy.status in (200, 202, 204, 400, 405, 413, 415), proxy
     if proxy.status == 204:
         assert proxy.body == b""
         return
     answer = json.loads(proxy.body)
     if proxy.status == 200:
-        assert answer["label"] in ("positive", "negative") and 0 <= answer["probability"] <= 1
+        verdicts = answer["predictions"] if "predictions" in answer else [answer]  # a batch, or one review
+        assert verdicts and all(v["label"] in ("positive", "negative") and 0 <= v["probability"] <= 1
+                                for v in verdicts)
+    elif proxy.status == 202:  # feedback taken
+        assert set(answer) == {"inference_id", "label"} and answer["label"] in ("positive", "negative")
     else:
         assert set(answer) == {"message"} and answer["message"].strip()
 

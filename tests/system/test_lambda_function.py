@@ -8,6 +8,7 @@ import base64
 import json
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -38,11 +39,28 @@ def test_text_review(make_event: Callable[..., Event], review: str, label: str) 
     response = lambda_handler(make_event(review), None)
     assert response["statusCode"] == 200 and response["isBase64Encoded"] is False
     answer = response_json(response)
-    assert set(answer) == {"label", "probability", "model_version"}
+    assert set(answer) == {"label", "probability", "model_version", "inference_id"}
     assert answer["label"] == label
     assert (answer["probability"] >= 0.5) == (label == "positive")
     assert response_header(response, "Access-Control-Allow-Origin") == "*"
     json.dumps(response)  # Lambda must be able to serialise it
+
+
+def test_each_answer_has_its_own_inference_id_which_the_endpoint_receives(endpoint_url: str) -> None:
+    """A fresh uuid4 per request, sent as InvokeEndpoint's InferenceId (the header Data Capture records)."""
+    sent: list[str] = []
+    events = lambda_function.runtime_client(endpoint_url).meta.events
+    hook = lambda request, **_: sent.append(request.headers["X-Amzn-SageMaker-Inference-Id"].decode())  # noqa: E731
+    events.register("before-send.sagemaker-runtime.InvokeEndpoint", hook)
+    try:
+        answers = [response_json(lambda_handler(lambda_rest_event(review), None)) for review in (POSITIVE, POSITIVE)]
+        batch = response_json(lambda_handler(lambda_rest_event(json.dumps({"instances": [NEGATIVE, POSITIVE]}),
+                                                                "application/json"), None))
+    finally:
+        events.unregister("before-send.sagemaker-runtime.InvokeEndpoint", hook)
+    ids = [answer["inference_id"] for answer in (*answers, batch)]
+    assert sent == ids and len(set(ids)) == 3
+    assert all(uuid.UUID(inference_id).version == 4 for inference_id in ids)
 
 
 def test_response_shapes_follow_the_payload_format() -> None:
@@ -56,6 +74,25 @@ def test_response_shapes_follow_the_payload_format() -> None:
 def test_json_review(make_event: Callable[..., Event]) -> None:
     response = lambda_handler(make_event(json.dumps({"review": NEGATIVE}), "application/json"), None)
     assert response_json(response)["label"] == "negative"
+
+
+@LAMBDA_EVENTS
+def test_batch_of_reviews_is_answered_in_order(make_event: Callable[..., Event]) -> None:
+    batch = [NEGATIVE, POSITIVE, NEGATIVE]
+    response = lambda_handler(make_event(json.dumps({"instances": batch}), "application/json"), None)
+    answer = response_json(response)
+    assert [p["label"] for p in answer["predictions"]] == ["negative", "positive", "negative"]
+    singles = [response_json(lambda_handler(make_event(review), None))["probability"] for review in batch]
+    assert [p["probability"] for p in answer["predictions"]] == singles and answer["model_version"]
+
+
+def test_batch_errors_name_the_review() -> None:
+    """Each review of a batch is checked by the endpoint; a blank one refuses the batch, naming it."""
+    event = lambda_rest_event(json.dumps({"instances": [POSITIVE, " "]}), "application/json")
+    assert_lambda_error(lambda_handler(event, None), 400, "Review 1")
+    event = lambda_rest_event(json.dumps({"instances": [POSITIVE]}), "application/json")
+    event["queryStringParameters"] = {"explain": "true"}
+    assert_lambda_error(lambda_handler(event, None), 400, "one review at a time")
 
 
 @LAMBDA_EVENTS

@@ -70,13 +70,15 @@ def test_endpoint_metrics_count_requests_errors_latency_and_batch_sizes(endpoint
     def delta(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
 
-    assert delta("http_requests_total", route="/invocations", method="POST", status="200") == 2
-    assert delta("http_requests_total", route="/invocations", method="POST", status="415") == 1
-    assert delta("http_requests_total", route="/endpoints/{name}/invocations", method="POST", status="200") == 1
-    assert delta("http_request_errors_total", route="/invocations", method="POST", kind="client") == 1
-    assert delta("http_request_errors_total", route="/invocations", method="POST", kind="server") == 0
-    assert delta("http_request_duration_seconds_count", route="/invocations", method="POST") == 3
-    assert delta("http_request_duration_seconds_sum", route="/invocations", method="POST") > 0
+    invocations = {"route": "/invocations", "method": "POST", "variant": "AllTraffic"}
+    assert delta("http_requests_total", **invocations, status="200") == 2
+    assert delta("http_requests_total", **invocations, status="415") == 1
+    assert delta("http_requests_total", route="/endpoints/{name}/invocations", method="POST", variant="AllTraffic",
+                 status="200") == 1
+    assert delta("http_request_errors_total", **invocations, kind="client") == 1
+    assert delta("http_request_errors_total", **invocations, kind="server") == 0
+    assert delta("http_request_duration_seconds_count", **invocations) == 3
+    assert delta("http_request_duration_seconds_sum", **invocations) > 0
     assert delta("model_batch_size_sum") == 1 + 3 + 1  # every review scored, whatever the batching
     assert 1 <= delta("model_batch_size_count") <= 3
     assert value(after, "http_requests_in_flight") == 1  # the scrape itself

@@ -219,7 +219,7 @@ def test_server_module_with_sagemaker_environment_and_two_workers() -> None:
         assert invoke(base, "a" * 2000, "text/plain").status_code == 413  # 0.001 MB from the environment
         for _ in range(4):  # each scrape a new connection, whichever worker takes it: both workers' counts
             scraped = parse_metrics(httpx.get(f"{base}/metrics").text)
-            route = {"route": "/invocations", "method": "POST"}
+            route = {"route": "/invocations", "method": "POST", "variant": "AllTraffic"}
             assert scraped[("http_requests_total", frozenset({**route, "status": "200"}.items()))] == 8
             assert scraped[("http_requests_total", frozenset({**route, "status": "413"}.items()))] == 1
             assert scraped[("model_batch_size_sum", frozenset())] == 8

@@ -1,15 +1,15 @@
-"""The web page in a real browser (Debian chromium through Playwright) against ``sentiment-app serve``."""
+"""The web page in a real browser (Debian chromium through Playwright) against ``sentiment-app serve``
+(the ``browser`` and ``page`` fixtures: ``conftest.py``)."""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, NEGATIVE, POSITIVE, REPO, ServedApp
+from tests.support import CHROMIUM, NEGATIVE, POSITIVE, REPO, ServedApp
 
 SCREENSHOT_DIR_ENV = "SENTIMENT_APP_SCREENSHOT_DIR"
 XSS = "<script>alert(1)</script> I loved this film, <img src=x onerror=alert(2)> truly wonderful."
@@ -20,27 +20,6 @@ pytestmark = [
 ]
 
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: sync_api.Browser, app: ServedApp) -> Iterator[sync_api.Page]:
-    """A fresh page on the app that fails the test on any request leaving the app's origin."""
-    context = browser.new_context()
-    page = context.new_page()
-    outside: list[str] = []
-    page.on("request", lambda request: None if request.url.startswith(app.url) else outside.append(request.url))
-    page.goto(app.url)
-    yield page
-    context.close()
-    assert not outside, f"requests to other hosts: {outside}"
 
 
 def analyse(page: sync_api.Page, review: str) -> None:
@@ -178,3 +157,76 @@ def test_a_reply_without_words_shows_the_review_plainly(page: sync_api.Page) -> 
     sync_api.expect(page.locator("#quoted")).to_have_text(NEGATIVE)
     assert page.locator("#quoted mark").count() == 0
     sync_api.expect(page.locator("#legend")).to_be_hidden()
+    sync_api.expect(page.locator("#feedback")).to_be_hidden()  # no inference id: nothing to give feedback on
+
+
+# -- "Right?": feedback on a verdict (the feedback API is played by the browser here) ------------------
+
+def answer_to(page: sync_api.Page, review: str) -> dict:
+    """Analyses ``review`` on the page; the API's answer as the page received it."""
+    with page.expect_response("**/api/sentiment*") as reply:
+        analyse(page, review)
+    return reply.value.json()
+
+
+def feedback_route(page: sync_api.Page, *statuses: int) -> list[sync_api.Request]:
+    """Answers the page's feedback requests with ``statuses`` in turn (202 once they run out); the requests."""
+    sent: list[sync_api.Request] = []
+
+    def answer(route: sync_api.Route) -> None:
+        sent.append(route.request)
+        status = statuses[len(sent) - 1] if len(sent) <= len(statuses) else 202
+        body = {"message": "The feedback could not be stored; try again later."} if status >= 400 else {}
+        route.fulfill(status=status, json=body or json.loads(route.request.post_data))
+
+    page.route("**/api/feedback", answer)
+    return sent
+
+
+@pytest.mark.parametrize("button, truth", [("Right", "positive"), ("Wrong", "negative")])
+def test_right_or_wrong_sends_the_true_label(page: sync_api.Page, app: ServedApp, button: str, truth: str) -> None:
+    sent = feedback_route(page)
+    answer = answer_to(page, POSITIVE)
+    assert answer["label"] == "positive" and answer["inference_id"]
+    sync_api.expect(page.locator("#feedback")).to_contain_text("Right?")
+    page.get_by_role("button", name=button, exact=True).click()
+    sync_api.expect(page.locator("#feedback-status")).to_have_text("Thank you: your answer helps improve the model.")
+    sync_api.expect(page.locator("#feedback-right")).to_be_hidden()
+    (request,) = sent
+    assert request.method == "POST" and request.url == f"{app.url}/api/feedback"
+    assert request.headers["content-type"] == "application/json"
+    assert request.post_data_json == {"inference_id": answer["inference_id"], "label": truth}
+    answer_to(page, NEGATIVE)  # a new verdict asks again
+    sync_api.expect(page.locator("#feedback-wrong")).to_be_enabled()
+    sync_api.expect(page.locator("#feedback-status")).to_be_hidden()
+
+
+def test_feedback_that_fails_says_so_and_can_be_sent_again(page: sync_api.Page) -> None:
+    sent = feedback_route(page, 500)
+    answer = answer_to(page, NEGATIVE)
+    page.get_by_role("button", name="Wrong", exact=True).click()
+    status = page.locator("#feedback-status")
+    sync_api.expect(status).to_contain_text("Sorry, your answer could not be sent (error 500)")
+    sync_api.expect(status).to_contain_text("try again later")
+    sync_api.expect(page.locator("#feedback-wrong")).to_be_enabled()
+    page.get_by_role("button", name="Wrong", exact=True).click()
+    sync_api.expect(status).to_contain_text("Thank you")
+    expected = {"inference_id": answer["inference_id"], "label": "positive"}
+    assert [request.post_data_json for request in sent] == [expected, expected]
+
+
+def test_feedback_carries_the_api_key(page: sync_api.Page) -> None:
+    """With keys required (config.js says so), the feedback goes with the key the user typed, like the review."""
+    reply = {"label": "negative", "probability": 0.2, "model_version": "m",
+             "inference_id": "7c0ffee0-0000-4000-8000-000000000001"}
+    page.route("**/config.js", lambda route: route.fulfill(
+        content_type="text/javascript", body="window.SENTIMENT_API_KEY_REQUIRED = true;\n"))
+    page.route("**/api/sentiment*", lambda route: route.fulfill(json=reply))
+    sent = feedback_route(page)
+    page.reload()
+    page.fill("#api-key", "sa_a-key-for-the-test")
+    analyse(page, NEGATIVE)
+    page.get_by_role("button", name="Right", exact=True).click()
+    sync_api.expect(page.locator("#feedback-status")).to_contain_text("Thank you")
+    assert sent[0].headers["x-api-key"] == "sa_a-key-for-the-test"
+    assert sent[0].post_data_json == {"inference_id": reply["inference_id"], "label": "negative"}

@@ -1,5 +1,7 @@
 """The pieces of the ``aws`` commands that need no AWS at all: waiting (botocore Stubber state
-sequences), image URIs, cost, names, the code archive and reading transform output."""
+sequences), image URIs, cost, names, the code archive and reading transform output; and, with
+Stubber (its requests checked against the service model), what moto does not keep: a config's
+shadow variant and the instances an endpoint runs now."""
 
 from __future__ import annotations
 
@@ -12,11 +14,14 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from sentiment_app.aws.endpoints import delete_config_and_models, update_weights
 from sentiment_app.aws.images import image_uri
-from sentiment_app.aws.inventory import Resource, total_hourly_cost
+from sentiment_app.aws.inventory import PROJECT_TAGS, Resource, project_resources, total_hourly_cost
 from sentiment_app.aws.locations import S3Location
+from sentiment_app.aws.model_packages import version_metadata
 from sentiment_app.aws.names import checked_name
-from sentiment_app.aws.pricing import hourly_cost
+from sentiment_app.aws.pricing import format_serverless_cost, hourly_cost
+from sentiment_app.aws.session import Aws
 from sentiment_app.aws.sourcedir import pack_sourcedir
 from sentiment_app.aws.training import TrainingSpec, script_mode_hyperparameters
 from sentiment_app.aws.transform import read_probabilities
@@ -122,6 +127,66 @@ def test_costs_count_instances_and_only_what_runs() -> None:
     assert total_hourly_cost(resources) == pytest.approx(2 * 0.115 + 0.204)
     row = resources[0].as_json(NOW + timedelta(hours=2))
     assert (row["uptime_seconds"], row["hourly_cost_usd"], row["running"]) == (7200.0, 0.23, True)
+
+
+def test_a_serverless_endpoint_costs_nothing_idle() -> None:
+    serverless = Resource("endpoint", "s", "arn:s", "InService", NOW, serverless={"memory_mb": 2048, "max_concurrency": 5})
+    assert serverless.hourly_cost == 0.0
+    assert total_hourly_cost([serverless, Resource("endpoint", "a", "arn:a", "InService", NOW, "ml.m5.large", 1)]) == 0.115
+    assert serverless.as_json(NOW)["serverless"] == {"memory_mb": 2048, "max_concurrency": 5,
+                                                     "usd_per_second_serving": 0.00004}
+    assert format_serverless_cost(6144) == "$0/h while idle, $0.00012/s of compute while serving"
+    assert image_uri("us-east-1", "inference", None).endswith("/pytorch-inference:2.6.0-cpu-py312")
+
+
+def stubbed(client) -> Aws:
+    """An :class:`Aws` whose SageMaker client is ``client`` (a stubbed one)."""
+    return Aws("us-east-1", boto3.Session(), {"sagemaker": client})
+
+
+def config_with_shadow(name: str) -> dict:
+    variant = {"InitialInstanceCount": 1, "InstanceType": "ml.m5.large", "InitialVariantWeight": 1.0}
+    return {"EndpointConfigName": name, "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/{name}",
+            "CreationTime": NOW, "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": f"{name}-1", **variant}],
+            "ShadowProductionVariants": [{"VariantName": "candidate", "ModelName": f"{name}-2", **variant}]}
+
+
+def test_deleting_a_config_deletes_its_shadow_model_too(sm) -> None:
+    client, stubber = sm
+    stubber.add_response("describe_endpoint_config", config_with_shadow("c"), {"EndpointConfigName": "c"})
+    stubber.add_response("delete_endpoint_config", {}, {"EndpointConfigName": "c"})
+    stubber.add_response("delete_model", {}, {"ModelName": "c-1"})
+    stubber.add_response("delete_model", {}, {"ModelName": "c-2"})
+    assert delete_config_and_models(stubbed(client), "c") == ["endpoint-config c", "model c-1", "model c-2"]
+
+
+def test_status_counts_the_instances_running_now_shadow_included(sm) -> None:
+    client, stubber = sm
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/e"
+    stubber.add_response("list_endpoints", {"Endpoints": [{"EndpointName": "e", "EndpointArn": arn, "CreationTime": NOW,
+                                                           "LastModifiedTime": NOW, "EndpointStatus": "InService"}]}, {})
+    stubber.add_response("list_tags", {"Tags": PROJECT_TAGS}, {"ResourceArn": arn})
+    stubber.add_response("describe_endpoint", endpoint(  # autoscaling has taken the production variant to 3
+        "InService", EndpointConfigName="c", ProductionVariants=[{"VariantName": "AllTraffic", "CurrentInstanceCount": 3}],
+        ShadowProductionVariants=[{"VariantName": "candidate", "CurrentInstanceCount": 1}]), {"EndpointName": "e"})
+    stubber.add_response("describe_endpoint_config", config_with_shadow("c"), {"EndpointConfigName": "c"})
+    (found,) = project_resources(client, ("endpoint",))
+    assert (found.instance_type, found.instance_count, found.hourly_cost) == ("ml.m5.large", 4, pytest.approx(0.46))
+
+
+def test_weights_of_an_endpoint_not_yet_in_service_are_refused(sm) -> None:
+    client, stubber = sm
+    stubber.add_response("describe_endpoint", endpoint("Creating", EndpointConfigName="c"), {"EndpointName": "e"})
+    with pytest.raises(SentimentAppError, match="Endpoint e has no variants in service yet .it is Creating."):
+        update_weights(stubbed(client), "e", {"AllTraffic": 1.0})
+
+
+def test_a_registry_version_becomes_customer_metadata() -> None:
+    version = {"version": 3, "family": "nbsvm-stack", "model_version": "abc123", "data_fingerprint": "f00d",
+               "metrics": {"val_accuracy": 0.912345678, "short": {"yelp": 0.8, "amazon": None}, "evaluated": "2026-01-01"}}
+    assert version_metadata(version) == {"registry_version": "3", "family": "nbsvm-stack", "model_version": "abc123",
+                                         "data_fingerprint": "f00d", "val_accuracy": "0.912346", "short.yelp": "0.8",
+                                         "evaluated": "2026-01-01"}
 
 
 def test_locations_and_names() -> None:

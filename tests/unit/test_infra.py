@@ -4,9 +4,11 @@ run in a clean interpreter against a real endpoint server, and cfn-lint: ``tests
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import json
 import re
+import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from click.testing import CliRunner
 from sentiment_app.cli import Main
 from sentiment_app.cli.aws import lambda_package, web_site
 from sentiment_app.gateway import lambda_function
-from sentiment_app.gateway.local_api import API_PATH
+from sentiment_app.gateway.local_api import API_PATH, FEEDBACK_PATH
 from sentiment_app.gateway.package import DEFAULT_ZIP, lambda_zip_bytes
 from sentiment_app.web import static_dir
 from tests.support import INFRA_TEMPLATE, REPO, build_zip_with_cli
@@ -107,6 +109,47 @@ def test_role_may_invoke_only_the_one_endpoint_and_write_its_own_logs(template: 
     assert function["LoggingConfig"]["LogGroup"] == {"Ref": "FunctionLogGroup"}
 
 
+def feedback_arn(template: dict[str, Any], location: str) -> str:
+    """The S3 ARN pattern the feedback policy grants for a ``FeedbackLocation``, its intrinsics applied."""
+    (statement,) = template["Resources"]["FeedbackPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    text, names = statement["Resource"]["Fn::Sub"]
+    separator, parameter = names["BucketAndPrefix"]["Fn::Select"][1]["Fn::Split"]
+    assert parameter == {"Ref": "FeedbackLocation"}
+    index = names["BucketAndPrefix"]["Fn::Select"][0]
+    path = location.split(separator)[index]
+    return text.replace("${AWS::Partition}", "aws").replace("${BucketAndPrefix}", path)
+
+
+def test_feedback_may_be_put_under_its_location_only_and_only_when_set(template: dict[str, Any]) -> None:
+    assert template["Parameters"]["FeedbackLocation"]["Default"] == ""
+    assert template["Conditions"]["StoreFeedback"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "FeedbackLocation"}, ""]}]}
+    policy = template["Resources"]["FeedbackPolicy"]
+    assert (policy["Type"], policy["Condition"]) == ("AWS::IAM::RolePolicy", "StoreFeedback")
+    assert policy["Properties"]["RoleName"] == {"Ref": "FunctionRole"}
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "s3:PutObject")
+    variables = template["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
+    assert variables["FEEDBACK_LOCATION"] == {"Fn::If": ["StoreFeedback", {"Ref": "FeedbackLocation"},
+                                                         {"Ref": "AWS::NoValue"}]}  # unset: the route answers 501
+
+    granted = feedback_arn(template, "s3://my-bucket/sentiment-app/feedback/my-endpoint")
+    written = f"my-bucket/sentiment-app/feedback/my-endpoint/2026/12/01/16/{uuid.uuid4()}.json"  # as the function names it
+    assert fnmatch.fnmatchcase(f"arn:aws:s3:::{written}", granted)
+    for elsewhere in ("my-bucket/sentiment-app/feedback/my-endpoint-2/x.json", "my-bucket/sentiment-app/models/x",
+                      "other-bucket/sentiment-app/feedback/my-endpoint/x.json"):
+        assert not fnmatch.fnmatchcase(f"arn:aws:s3:::{elsewhere}", granted), elsewhere
+
+
+def test_feedback_location_is_empty_or_an_s3_prefix_the_policy_can_name(template: dict[str, Any]) -> None:
+    """No trailing slash (the grant would be ``prefix//*``) and no wildcards (IAM would widen them)."""
+    pattern = re.compile(template["Parameters"]["FeedbackLocation"]["AllowedPattern"])
+    for good in ("", "s3://my-bucket", "s3://my-bucket/sentiment-app/feedback/my-endpoint"):
+        assert pattern.fullmatch(good), good
+    for bad in ("s3://my-bucket/prefix/", "s3://my-bucket/*", "s3://my-bucket/a?c", "s3://my-bucket//prefix",
+                "my-bucket/prefix", "https://my-bucket/prefix", "s3://My-Bucket/prefix", "/tmp/feedback"):
+        assert not pattern.fullmatch(bad), bad
+
+
 def test_endpoint_name_must_be_lower_case(template: dict[str, Any]) -> None:
     """SageMaker lower-cases endpoint ARNs and IAM compares them case-sensitively."""
     pattern = re.compile(template["Parameters"]["EndpointName"]["AllowedPattern"])
@@ -137,21 +180,32 @@ def route_path(template: dict[str, Any], resource_name: str) -> str:
     return f"{prefix}/{resource['PathPart']}"
 
 
-def test_route_is_the_local_gateway_path_with_proxy_integration_and_cors(template: dict[str, Any]) -> None:
+def test_routes_are_the_local_gateway_paths_with_proxy_integration_and_cors(template: dict[str, Any]) -> None:
     methods = resources_of(template, "AWS::ApiGateway::Method")
-    by_verb = {method["Properties"]["HttpMethod"]: method["Properties"] for method in methods.values()}
-    assert set(by_verb) == {"POST", "OPTIONS"}
-    for method in by_verb.values():
-        assert route_path(template, method["ResourceId"]["Ref"]) == API_PATH
+    by_route = {(route_path(template, method["Properties"]["ResourceId"]["Ref"]), method["Properties"]["HttpMethod"]):
+                method["Properties"] for method in methods.values()}
+    assert set(by_route) == {(path, verb) for path in (API_PATH, FEEDBACK_PATH) for verb in ("POST", "OPTIONS")}
+    for (path, verb), method in by_route.items():
         assert method["Integration"]["Type"] == "AWS_PROXY"
         assert "${Function.Arn}" in method["Integration"]["Uri"]["Fn::Sub"]
-    assert by_verb["OPTIONS"]["ApiKeyRequired"] is False  # browsers send preflights without the key
-    assert by_verb["POST"]["ApiKeyRequired"] == {"Fn::If": ["UseApiKey", True, False]}
+        if verb == "OPTIONS":
+            assert method["ApiKeyRequired"] is False  # browsers send preflights without the key
+        else:
+            assert method["ApiKeyRequired"] == {"Fn::If": ["UseApiKey", True, False]}
     origin = {"Ref": "AllowedOrigin"}
     assert template["Resources"]["Function"]["Properties"]["Environment"]["Variables"]["CORS_ALLOW_ORIGIN"] == origin
-    permission = template["Resources"]["ApiInvokesFunction"]["Properties"]
-    assert permission["SourceArn"]["Fn::Sub"].endswith("${Api}/*/*" + API_PATH)
-    assert template["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"].endswith("/${Stage}" + API_PATH)
+    (deployment,) = resources_of(template, "AWS::ApiGateway::Deployment").values()
+    assert set(methods) <= set(deployment["DependsOn"])  # the stage's snapshot has every method
+    source_arn = template["Resources"]["ApiInvokesFunction"]["Properties"]["SourceArn"]["Fn::Sub"]
+    for path, verb in by_route:  # execute-api ARNs end in <api>/<stage>/<verb>/<path>
+        assert fnmatch.fnmatchcase(f"{source_arn.rsplit('${Api}', 1)[0]}${{Api}}/prod/{verb}{path}", source_arn)
+    assert not fnmatch.fnmatchcase(f"{source_arn.rsplit('${Api}', 1)[0]}${{Api}}/prod/POST/other", source_arn)
+    outputs = {name: output["Value"]["Fn::Sub"] for name, output in template["Outputs"].items()
+               if name in ("ApiUrl", "FeedbackUrl")}
+    assert outputs["ApiUrl"].endswith("/${Stage}" + API_PATH)
+    # the page finds the feedback route by replacing the last segment of its API URL
+    assert outputs["FeedbackUrl"] == outputs["ApiUrl"].rsplit("/", 1)[0] + "/feedback"
+    assert outputs["FeedbackUrl"].endswith("/${Stage}" + FEEDBACK_PATH)
 
 
 def test_api_key_and_usage_plan_exist_only_when_asked(template: dict[str, Any]) -> None:

@@ -33,6 +33,8 @@ def test_empty_review_is_400(make_event: Callable[..., Event], raw: str | None, 
     ("{not json", "application/json", False, ["JSON"]),
     ('{"text": "good"}', "application/json", False, ['{"review"']),
     ('{"review": 5}', "application/json", False, ['{"review"']),
+    ('{"instances": []}', "application/json", False, ["non-empty list of reviews"]),
+    ('{"instances": ["A fine film.", 5]}', "application/json", False, ["each a string"]),
     (base64.b64encode(b"\xff\xfe bad bytes").decode(), "text/plain", True, ["UTF-8"]),
     ("!!not base64!!", "text/plain", True, ["base64"]),
 ])

@@ -25,6 +25,7 @@ LAYERS = [
     ("serving",),
     ("web",),
     ("gateway",),
+    ("monitoring",),
     ("aws",),
     ("pipeline",),
     ("cli", "__main__"),  # ``python -m sentiment_app`` is the command line

@@ -78,7 +78,8 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def register(settings: Settings, model_dir: Path) -> dict[str, Any]:
     """The version of the model in ``model_dir``, added as the next number (pending approval) unless
-    these very weights in this folder are registered already."""
+    these very weights in this folder are registered already. Extra training reviews the job recorded
+    (``extra_data`` in its metrics: rows and fingerprint) are recorded on the version too."""
     model_dir = model_dir.resolve()
     manifest = _read_json(model_dir / MANIFEST)
     weights = manifest["files"][WEIGHTS][:12]
@@ -86,11 +87,13 @@ def register(settings: Settings, model_dir: Path) -> dict[str, Any]:
         for version in versions:
             if version["model_dir"] == str(model_dir) and version["model_version"] == weights:
                 return version
-        validation = _read_json(model_dir / METRICS).get("val_accuracy")
+        trained = _read_json(model_dir / METRICS)
+        validation = trained.get("val_accuracy")
         version = {"version": max((v["version"] for v in versions), default=0) + 1,
                    "family": _read_json(model_dir / CONFIG)["model"], "status": PENDING, "created": now(),
                    "model_dir": str(model_dir), "model_version": weights,
                    "data_fingerprint": manifest["data_fingerprint"],
+                   **({"extra_data": trained["extra_data"]} if trained.get("extra_data") else {}),
                    "metrics": {} if validation is None else {"val_accuracy": validation}}
         versions.append(version)
         return version

@@ -27,14 +27,17 @@ GPU_FAMILIES = ("ml.g", "ml.p")
 ACCELERATOR_FAMILIES = ("ml.inf", "ml.trn")
 
 
-def processor(instance_type: str) -> str:
-    """``gpu`` for the ``ml.g*``/``ml.p*`` families, ``cpu`` for the rest (as the SDK decides)."""
+def processor(instance_type: str | None) -> str:
+    """``gpu`` for the ``ml.g*``/``ml.p*`` families, ``cpu`` for the rest (as the SDK decides) and for
+    serverless endpoints (no instance type: Serverless Inference runs on CPUs)."""
+    if instance_type is None:
+        return "cpu"
     if instance_type.startswith(ACCELERATOR_FAMILIES):
         raise SentimentAppError(f"{instance_type} needs a Neuron image; pass --image explicitly.")
     return "gpu" if instance_type.startswith(GPU_FAMILIES) else "cpu"
 
 
-def image_uri(region: str, scope: str, instance_type: str, version: str | None = None) -> str:
+def image_uri(region: str, scope: str, instance_type: str | None, version: str | None = None) -> str:
     """The PyTorch DLC for ``scope`` (``training`` or ``inference``) on ``instance_type``."""
     account = ACCOUNTS.get(region, DEFAULT_ACCOUNT)
     domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"

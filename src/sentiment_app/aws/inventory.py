@@ -7,13 +7,13 @@ other projects in the same account are never touched.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sentiment_app.aws.pricing import hourly_cost
+from sentiment_app.aws.pricing import hourly_cost, serverless_cost_per_second
 
 TAG_KEY = "sentiment-app:project"
 TAG_VALUE = "sentiment-app"
@@ -40,6 +40,8 @@ class Resource:
     created: datetime
     instance_type: str | None = None
     instance_count: int = 0
+    serverless: dict[str, int] | None = None  # memory_mb, max_concurrency of a serverless endpoint
+    scaling: list[dict[str, Any]] = field(default_factory=list)  # per autoscaled variant: bounds, target
 
     @property
     def running(self) -> bool:
@@ -47,6 +49,9 @@ class Resource:
 
     @property
     def hourly_cost(self) -> float | None:
+        """Instance-hours; a serverless endpoint bills no hours (nothing while idle)."""
+        if self.serverless:
+            return 0.0
         return hourly_cost(self.instance_type, self.instance_count) if self.instance_type else None
 
     def uptime_seconds(self, now: datetime) -> float:
@@ -56,6 +61,9 @@ class Resource:
         data = asdict(self)
         data.update(created=self.created.isoformat(), running=self.running, hourly_cost_usd=self.hourly_cost,
                     uptime_seconds=round(self.uptime_seconds(now), 1))
+        if self.serverless:
+            data["serverless"] = {**self.serverless,
+                                  "usd_per_second_serving": serverless_cost_per_second(self.serverless["memory_mb"])}
         return data
 
 
@@ -64,19 +72,36 @@ def is_project_resource(sm: Any, arn: str) -> bool:
     return {"Key": TAG_KEY, "Value": TAG_VALUE} in tags
 
 
-def _instances(sm: Any, kind: str, name: str) -> tuple[str | None, int]:
-    """Instance type and count of the resources that run on instances."""
+def variants_of(description: dict[str, Any]) -> list[dict[str, Any]]:
+    """The production and shadow variants of an endpoint or endpoint config description."""
+    return [*description.get("ProductionVariants", []), *description.get("ShadowProductionVariants", [])]
+
+
+def _endpoint_capacity(sm: Any, name: str) -> dict[str, Any]:
+    """Instance type and the instances running now (else those asked for) over every variant, or the
+    serverless configuration."""
+    endpoint = sm.describe_endpoint(EndpointName=name)
+    variants = variants_of(sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"]))
+    serverless = next((v["ServerlessConfig"] for v in variants if "ServerlessConfig" in v), None)
+    if serverless:
+        return {"serverless": {"memory_mb": serverless["MemorySizeInMB"],
+                               "max_concurrency": serverless["MaxConcurrency"]}}
+    running = {v["VariantName"]: v["CurrentInstanceCount"] for v in variants_of(endpoint) if "CurrentInstanceCount" in v}
+    count = sum(running.get(v["VariantName"], v.get("InitialInstanceCount", 0)) for v in variants)
+    return {"instance_type": variants[0].get("InstanceType"), "instance_count": count} if variants else {}
+
+
+def _capacity(sm: Any, kind: str, name: str) -> dict[str, Any]:
+    """What the resources that run on instances (or serverless) run on, as :class:`Resource` fields."""
     if kind == "endpoint":
-        config = sm.describe_endpoint_config(EndpointConfigName=sm.describe_endpoint(EndpointName=name)["EndpointConfigName"])
-        variants = config["ProductionVariants"]
-        return (variants[0].get("InstanceType"), sum(v.get("InitialInstanceCount", 0) for v in variants)) if variants else (None, 0)
+        return _endpoint_capacity(sm, name)
     if kind == "training-job":
         resources = sm.describe_training_job(TrainingJobName=name)["ResourceConfig"]
-        return resources.get("InstanceType"), resources.get("InstanceCount", 0)
+        return {"instance_type": resources.get("InstanceType"), "instance_count": resources.get("InstanceCount", 0)}
     if kind == "transform-job":
         resources = sm.describe_transform_job(TransformJobName=name)["TransformResources"]
-        return resources.get("InstanceType"), resources.get("InstanceCount", 0)
-    return None, 0
+        return {"instance_type": resources.get("InstanceType"), "instance_count": resources.get("InstanceCount", 0)}
+    return {}
 
 
 def project_resources(sm: Any, kinds: tuple[str, ...] = tuple(KINDS)) -> list[Resource]:
@@ -89,11 +114,11 @@ def project_resources(sm: Any, kinds: tuple[str, ...] = tuple(KINDS)) -> list[Re
             if not is_project_resource(sm, item[arn_field]):
                 continue
             try:
-                instance_type, count = _instances(sm, kind, item[name_field])
+                capacity = _capacity(sm, kind, item[name_field])
             except ClientError:  # e.g. an endpoint being deleted whose config is already gone
-                instance_type, count = None, 0
+                capacity = {}
             found.append(Resource(kind, item[name_field], item[arn_field], item.get(status_field) if status_field else None,
-                                  item["CreationTime"], instance_type, count))
+                                  item["CreationTime"], **capacity))
     return found
 
 

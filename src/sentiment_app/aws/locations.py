@@ -2,8 +2,9 @@
 
 Layout: ``data/`` the processed data as training channels (see ``channels``),
 ``jobs/<job>/source/sourcedir.tar.gz`` the code, ``output/`` the training output,
-``checkpoints/<job>/``, ``models/<model>/model.tar.gz`` serving archives and
-``transform/<job>/{input,output}/``. Objects move through the project's S3 artifact store.
+``checkpoints/<job>/``, ``models/<model>/model.tar.gz`` serving archives,
+``transform/<job>/{input,output}/`` and ``datacapture/<endpoint>/<variant>/`` (what Data Capture
+writes). Objects move through the project's S3 artifact store.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sentiment_app.store import ArtifactStore, open_store
 from sentiment_app.store.s3 import parse_s3_uri
 
 DEFAULT_PREFIX = "sentiment-app"
+CAPTURE_PREFIX = "datacapture"
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 

@@ -38,6 +38,10 @@ class Aws:
     def runtime(self) -> Any:
         return self.client("sagemaker-runtime")
 
+    @property
+    def autoscaling(self) -> Any:
+        return self.client("application-autoscaling")
+
 
 def connect(region: str | None = None) -> Aws:
     """A session in ``region``, else the region boto3 resolves (``AWS_REGION``, config files)."""
@@ -46,6 +50,11 @@ def connect(region: str | None = None) -> Aws:
     if not resolved:
         raise SentimentAppError("No AWS region: pass --region, set AWS_DEFAULT_REGION or a region in ~/.aws/config.")
     return Aws(resolved, session)
+
+
+def not_found(exc: ClientError) -> bool:
+    """SageMaker answers ``ValidationException`` ("Could not find ...") for a resource that is not there."""
+    return exc.response.get("Error", {}).get("Code") in ("ValidationException", "ResourceNotFound")
 
 
 def describe_error(exc: Exception) -> str:

@@ -9,13 +9,13 @@ launches the entry point with ``torchrun`` on every host).
 from __future__ import annotations
 
 import json
-import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sentiment_app.artifacts.model_dir import METRICS
+from sentiment_app.artifacts.archive import safe_extract
+from sentiment_app.artifacts.model_dir import MANIFEST, METRICS
 from sentiment_app.aws.channels import CHANNELS, data_prefix
 from sentiment_app.aws.inventory import PROJECT_TAGS
 from sentiment_app.aws.locations import S3Location
@@ -100,9 +100,10 @@ def start_training_job(aws: Aws, location: S3Location, spec: TrainingSpec) -> di
     return request
 
 
-def training_results(description: dict[str, Any]) -> dict[str, Any]:
-    """Final metrics SageMaker parsed from the log, and ``metrics.json`` from ``model.tar.gz`` when
-    the archive exists (per-epoch loss, validation accuracy, seconds)."""
+def training_results(description: dict[str, Any], models: Path) -> dict[str, Any]:
+    """Final metrics SageMaker parsed from the log and, when the job wrote ``model.tar.gz``, the model
+    folder extracted safely into ``models/<job>`` with its ``metrics.json`` (per-epoch loss,
+    validation accuracy, seconds)."""
     model_data = description.get("ModelArtifacts", {}).get("S3ModelArtifacts")
     result: dict[str, Any] = {
         "job": description["TrainingJobName"],
@@ -110,21 +111,15 @@ def training_results(description: dict[str, Any]) -> dict[str, Any]:
         "model_data": model_data,
         "final_metrics": {m["MetricName"]: m["Value"] for m in description.get("FinalMetricDataList", [])},
         "metrics": None,
+        "model_dir": None,
     }
     if model_data:
+        model_dir = models / description["TrainingJobName"]
         try:
-            with local_input(model_data) as archive:
-                result["metrics"] = read_archive_json(archive, METRICS)
+            if not (model_dir / MANIFEST).is_file():
+                with local_input(model_data) as archive:
+                    safe_extract(archive, model_dir)
         except ObjectNotFound:
-            pass  # the job wrote no model (or a local AWS-API server ran nothing)
+            return result  # the job wrote no model (or a local AWS-API server ran nothing)
+        result.update(model_dir=str(model_dir), metrics=json.loads((model_dir / METRICS).read_text(encoding="utf-8")))
     return result
-
-
-def read_archive_json(archive: Path, name: str) -> Any:
-    """One JSON member of a ``.tar.gz`` (None when absent), read without extracting anything."""
-    with tarfile.open(archive, "r:gz") as tar:
-        try:
-            member = tar.extractfile(name)
-        except KeyError:
-            return None
-        return json.load(member) if member else None

@@ -31,6 +31,8 @@ COMMANDS = {
     "models": "sentiment_app.cli.models:models",
     "families": "sentiment_app.cli.families:families",
     "apikey": "sentiment_app.cli.apikey:apikey",
+    "feedback": "sentiment_app.cli.feedback:feedback",
+    "monitor": "sentiment_app.cli.monitor:monitor",
     "aws": "sentiment_app.cli.aws:aws",
 }
 

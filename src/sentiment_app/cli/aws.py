@@ -10,8 +10,9 @@ import click
 
 from sentiment_app.aws.session import aws_errors
 from sentiment_app.cli.aws_costs import cleanup_command, status_command
-from sentiment_app.cli.aws_endpoints import delete_command, deploy_command, invoke_command
+from sentiment_app.cli.aws_endpoints import delete_command, deploy_command, invoke_command, update_weights_command
 from sentiment_app.cli.aws_jobs import train_command, transform_command, upload_command
+from sentiment_app.cli.aws_models import register_command
 from sentiment_app.gateway.package import DEFAULT_ZIP, LAMBDA_FILES, build_lambda_zip, build_static_site
 
 
@@ -23,8 +24,9 @@ class AwsGroup(click.Group):
 
 @click.group("aws", cls=AwsGroup)
 def aws() -> None:
-    """SageMaker from the command line: upload, train, transform, deploy, invoke, status, delete,
-    cleanup; lambda-package and web-site build the API's function and the static page. Every call honours AWS_ENDPOINT_URL (e.g. a local AWS-API server); every resource is
+    """SageMaker from the command line: upload, train, transform, deploy, invoke, update-weights,
+    register, status, delete, cleanup; lambda-package and web-site build the API's function and the
+    static page. Every call honours AWS_ENDPOINT_URL (e.g. a local AWS-API server); every resource is
     tagged sentiment-app:project=sentiment-app so status and cleanup find it."""
 
 
@@ -59,6 +61,7 @@ def web_site(api_url: str, output: Path) -> None:
     click.echo(f"{len(written)} files in {output}: {', '.join(path.name for path in written)}")
 
 
-for command in (upload_command, train_command, transform_command, deploy_command, invoke_command, status_command,
-                delete_command, cleanup_command, lambda_package, web_site):
+for command in (upload_command, train_command, transform_command, deploy_command, invoke_command,
+                update_weights_command, register_command, status_command, delete_command, cleanup_command,
+                lambda_package, web_site):
     aws.add_command(command)

@@ -3,13 +3,14 @@ steps as SageMaker jobs."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
+from sentiment_app.artifacts.locate import models_root
+from sentiment_app.artifacts.versions import register
 from sentiment_app.aws.channels import read_meta, upload_prepared
 from sentiment_app.aws.images import image_uri
 from sentiment_app.aws.locations import S3Location
@@ -21,7 +22,7 @@ from sentiment_app.aws.training import TrainingSpec, start_training_job, trainin
 from sentiment_app.aws.transform import read_probabilities, transform_request
 from sentiment_app.aws.waiting import TRAINING_JOB, TRANSFORM_JOB, wait_for
 from sentiment_app.cli.aws_options import image_option, poll_option, region_option, with_location, with_model_source, with_role
-from sentiment_app.cli.options import JSON_OPTION, with_settings, with_store
+from sentiment_app.cli.options import JSON_OPTION, with_home, with_settings, with_store
 from sentiment_app.cli.output import echo_json, echo_metrics
 from sentiment_app.cli.recipe import data_options, family_option, recipe_options
 from sentiment_app.errors import SentimentAppError
@@ -52,6 +53,7 @@ def upload_command(settings: Settings, options: DataOptions, family: str, locati
 
 
 @click.command("train")
+@with_home
 @with_location
 @with_role
 @region_option
@@ -66,13 +68,14 @@ def upload_command(settings: Settings, options: DataOptions, family: str, locati
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for the job and fetch its metrics.")
 @poll_option
 @JSON_OPTION
-def train_command(location: S3Location, role: str, region: str | None, image: str | None, job_name: str | None,
-                  instance_type: str, instance_count: int, max_runtime: int, family: str, params: tuple, seed: int,
-                  wait: bool, poll: float, as_json: bool) -> None:
+def train_command(settings: Settings, location: S3Location, role: str, region: str | None, image: str | None,
+                  job_name: str | None, instance_type: str, instance_count: int, max_runtime: int, family: str,
+                  params: tuple, seed: int, wait: bool, poll: float, as_json: bool) -> None:
     """Train on SageMaker: the project's entry point in the PyTorch training container (script mode).
 
     Packs the source into sourcedir.tar.gz, uploads it, creates the (tagged) training job on the
-    data `aws upload` put under the bucket, waits, then prints the final metrics."""
+    data `aws upload` put under the bucket, waits, prints the final metrics, then fetches the model
+    into the home and registers it as a model version pending approval."""
     kind = MODELS[family].channel
     aws = connect(region)
     name = checked_name(job_name or f"sentiment-train-{stamp()}", "training job name")
@@ -88,12 +91,16 @@ def train_command(location: S3Location, role: str, region: str | None, image: st
         click.echo(f"follow it with: sentiment-app aws status --region {aws.region}")
         echo_json({"job": name, "status": "InProgress"}, as_json)
         return
-    result = training_results(wait_for(aws.sagemaker, TRAINING_JOB, name, poll))
+    result = training_results(wait_for(aws.sagemaker, TRAINING_JOB, name, poll), models_root(settings))
     click.echo(f"model: {result['model_data']}")
     for metric, value in result["final_metrics"].items():
         click.echo(f"{metric}: {value}")
     for epoch in (result["metrics"] or {}).get("history", []):
         click.echo(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in epoch.items()))
+    if result["model_dir"]:
+        version = register(settings, Path(result["model_dir"]))  # pending approval, as a local training's
+        result["version"] = version["version"]
+        click.echo(f"registered {result['model_dir']} as version {version['version']} ({version['status']})")
     echo_json(result, as_json)
 
 

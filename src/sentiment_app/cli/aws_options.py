@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from sentiment_app.cli.options import MODEL_HELP, MODEL_SOURCE
 from sentiment_app.aws.locations import S3Location
@@ -20,6 +21,9 @@ ENV_ROLE = "SENTIMENT_APP_SAGEMAKER_ROLE"
 ENV_BUCKET = "SENTIMENT_APP_BUCKET"
 ENV_POLL = "SENTIMENT_APP_AWS_POLL_SECONDS"
 _ROLE = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/\S+")
+TRAINING_JOB_PREFIX = "training-job:"
+MODEL_TEXT = ("a registry version (3 or v3), a model folder or model.tar.gz, an s3:// model.tar.gz, "
+              f"or {TRAINING_JOB_PREFIX}NAME (a finished SageMaker training job)")
 
 region_option = click.option("--region", help="AWS region [boto3's resolution: AWS_DEFAULT_REGION, ~/.aws/config].")
 image_option = click.option("--image", help="Container image URI [the AWS PyTorch DLC for the region and instance type].")
@@ -69,3 +73,30 @@ def with_model_source(func: Callable[..., Any]) -> Callable[..., Any]:
         return func(*args, settings=settings, source=ModelSource(local, training_job, model_data), **kwargs)
 
     return wrapper
+
+
+class AwsModelSource(click.ParamType):
+    """A model as one word (:data:`MODEL_TEXT`): what ``--model`` takes, or ``training-job:NAME``."""
+
+    name = "MODEL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return value if str(value).startswith(TRAINING_JOB_PREFIX) else MODEL_SOURCE.convert(value, param, ctx)
+
+
+AWS_MODEL_SOURCE = AwsModelSource()
+
+
+def model_source(settings: Settings, text: str) -> ModelSource:
+    """One word naming a model (checked by :class:`AwsModelSource`) → where it comes from."""
+    if text.startswith("s3://"):
+        return ModelSource(model_data=text)
+    if text.startswith(TRAINING_JOB_PREFIX):
+        return ModelSource(training_job=text.removeprefix(TRAINING_JOB_PREFIX))
+    return ModelSource(resolve_model_dir(settings, text))
+
+
+def given(*names: str) -> list[str]:
+    """The parameters of the running command that were set (on the command line or by environment)."""
+    ctx = click.get_current_context()
+    return [name for name in names if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)]

@@ -11,14 +11,41 @@ from pathlib import Path
 
 import click
 
+from sentiment_app.cli.options import CAPTURE_PERCENT_OPTION
+from sentiment_app.errors import SentimentAppError
 from sentiment_app.inference.handler import MAX_INVOKE_BYTES
 from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS
+from sentiment_app.serving.capture import CaptureSettings
 from sentiment_app.serving.server import run_server
+from sentiment_app.serving.variants import EndpointConfig
+from sentiment_app.settings import load_settings
+
+
+def endpoint_config(model_dir: Path | None, variants: tuple[str, ...], shadows: tuple[str, ...]) -> EndpointConfig:
+    """The variants from the options, each model a folder that exists (the caller resolved any other source)."""
+    try:
+        config = EndpointConfig.parse(variants, shadows, None if model_dir is None else str(model_dir))
+    except SentimentAppError as exc:
+        raise click.BadParameter(str(exc), param_hint="--variant") from None
+    for variant in (*config.production, *config.shadows):
+        if variant.model is None or not Path(variant.model).is_dir():
+            raise click.BadParameter(f"variant {variant.name}: {variant.model or 'no model'} is not a model directory",
+                                     param_hint="--model/--variant")
+    return config
 
 
 @click.command(context_settings={"show_default": True})
-@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Model directory (the contents of model.tar.gz).")
+@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Model directory (the contents of model.tar.gz): the one variant, AllTraffic.")
+@click.option("--variant", "variants", multiple=True, metavar="NAME=DIR:WEIGHT",
+              help="A production variant instead of --model (repeatable): its model directory and relative weight.")
+@click.option("--shadow-variant", "shadows", multiple=True, metavar="NAME=DIR",
+              help="A shadow variant (repeatable): scores a copy of every request; its answers are compared, never sent.")
+@click.option("--weights-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A JSON file of variant weights, re-read whenever it changes (endpoint update-weights writes it).")
+@CAPTURE_PERCENT_OPTION
+@click.option("--store", "store_uri", metavar="URI",
+              help="Where Data Capture writes: a folder or s3://bucket/prefix [SENTIMENT_APP_STORE; default: <home>/store].")
 @click.option("--host", default="127.0.0.1", help="Interface to bind; 0.0.0.0 exposes the endpoint to the network.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, envvar="SAGEMAKER_BIND_TO_PORT", show_envvar=True)
 @click.option("--name", default=None, help="Endpoint name InvokeEndpoint answers to [default: any name].")
@@ -42,16 +69,24 @@ from sentiment_app.serving.server import run_server
 @click.option("--access-log/--no-access-log", default=False, envvar="SENTIMENT_APP_ACCESS_LOG", show_envvar=True,
               help="Log every request (costs latency on the hot path).")
 def main(
-    model_dir: Path, host: str, port: int, name: str | None, workers: int, timeout_s: float,
-    max_payload_mb: float, idle_timeout_s: float | None, max_batch_size: int, max_batch_wait_ms: float,
-    torch_threads: int, access_log: bool,
+    model_dir: Path | None, variants: tuple[str, ...], shadows: tuple[str, ...], weights_file: Path | None,
+    capture_percent: float, store_uri: str | None, host: str, port: int, name: str | None, workers: int,
+    timeout_s: float, max_payload_mb: float, idle_timeout_s: float | None, max_batch_size: int,
+    max_batch_wait_ms: float, torch_threads: int, access_log: bool,
 ) -> None:
-    """Serve a model the way a SageMaker inference container does."""
+    """Serve a model (or several variants) the way a SageMaker inference container does."""
     if workers > 1 and port == 0:
         raise click.BadParameter("0 (any free port) needs one worker: each worker would get a port of its own",
                                  param_hint="--port")
-    run_server(model_dir, host, port, name, workers, timeout_s, int(max_payload_mb * 2**20), idle_timeout_s,
-               max_batch_size, max_batch_wait_ms, torch_threads, access_log)
+    if model_dir is None and not variants:
+        raise click.UsageError("Give --model DIR or at least one --variant NAME=DIR:WEIGHT.")
+    if capture_percent and name is None:
+        raise click.BadParameter("Data Capture keeps its files by endpoint name: give --name too",
+                                 param_hint="--capture-percent")
+    config = endpoint_config(model_dir, variants, shadows)
+    capture = CaptureSettings(capture_percent, load_settings(store=store_uri).store) if capture_percent else None
+    run_server(config, host, port, name, workers, timeout_s, int(max_payload_mb * 2**20), idle_timeout_s,
+               max_batch_size, max_batch_wait_ms, torch_threads, access_log, weights_file, capture)
 
 
 if __name__ == "__main__":

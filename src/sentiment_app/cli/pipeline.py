@@ -12,7 +12,7 @@ from sentiment_app.artifacts.versions import approve_if_better as decide
 from sentiment_app.artifacts.versions import evaluation_figures, find_version, record_metrics
 from sentiment_app.cli.options import JSON_OPTION, MODEL_HELP, MODEL_SOURCE, with_settings, with_store
 from sentiment_app.cli.output import METRIC_KEYS, echo_behaviour, echo_metrics
-from sentiment_app.cli.recipe import NPROC_OPTION, data_options, family_option, recipe_options
+from sentiment_app.cli.recipe import NPROC_OPTION, data_options, extra_data_option, family_option, recipe_options
 from sentiment_app.models.registry import MODELS
 from sentiment_app.pipeline import (DataOptions, Hyperparameters, evaluate, load_splits, prepare, run_pipeline,
                                     short_folder, train)
@@ -53,6 +53,7 @@ def prepare_command(settings: Settings, options: DataOptions, family: str) -> No
 @with_settings
 @with_store
 @data_options
+@extra_data_option
 @recipe_options
 @NPROC_OPTION
 def train_command(settings: Settings, options: DataOptions, family: str, params: tuple, nproc_per_node: int) -> None:
@@ -61,7 +62,8 @@ def train_command(settings: Settings, options: DataOptions, family: str, params:
     job = train(settings, prepare(settings, options, channel=hyper.channel), hyper, nproc_per_node)
     version = find_version(settings, job.model_dir)
     click.echo(f"job {job.name}: model {job.model_dir}\narchive {job.archive_uri}")
-    click.echo(f"registered as version {version['version']} ({version['status']})")
+    click.echo(f"registered as version {version['version']} ({version['status']})"
+               + (f", with {version['extra_data']['rows']} extra reviews" if version.get("extra_data") else ""))
 
 
 @click.command("evaluate")
@@ -84,6 +86,7 @@ def evaluate_command(settings: Settings, options: DataOptions, model: str | None
 @with_settings
 @with_store
 @data_options
+@extra_data_option
 @recipe_options
 @NPROC_OPTION
 @click.option("--approve-if-better", is_flag=True,

@@ -1,11 +1,13 @@
 """Options of the commands that prepare and train: which data (``--max-reviews``, ``--seed``,
-``--vocab-size``) and which family and recipe (``--family``, ``--hp`` and the original recipe's own
+``--vocab-size``, ``--extra-data``) and which family and recipe (``--family``, ``--hp`` and the original recipe's own
 options), every default taken from the model registry."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -32,6 +34,19 @@ def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, max_reviews: int | None, seed: int, vocab_size: int, **kwargs: Any) -> Any:
         options = DataOptions(max_reviews, seed, FeatureSettings(vocab_size=vocab_size))
         return func(*args, options=options, **kwargs)
+
+    return wrapper
+
+
+def extra_data_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--extra-data FILE`` → ``options.extra_data``; put it under :func:`data_options`."""
+
+    @click.option("--extra-data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Labeled reviews added to the training split only (label,text rows, as "
+                       "`sentiment-app feedback export` writes them).")
+    @functools.wraps(func)
+    def wrapper(*args: Any, options: DataOptions, extra_data: Path | None, **kwargs: Any) -> Any:
+        return func(*args, options=dataclasses.replace(options, extra_data=extra_data), **kwargs)
 
     return wrapper
 

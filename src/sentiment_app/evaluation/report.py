@@ -27,7 +27,8 @@ from sentiment_app.fileio import atomic_write_bytes
 CLASSES = ("negative", "positive")
 
 
-def _save(fig: Figure, path: Path) -> None:
+def save_figure(fig: Figure, path: Path) -> None:
+    """``fig`` as a PNG at ``path``, written whole or not at all."""
     buffer = io.BytesIO()
     FigureCanvasAgg(fig).print_png(buffer)
     atomic_write_bytes(path, buffer.getvalue())
@@ -46,7 +47,7 @@ def plot_history(history: Sequence[dict], path: Path) -> None:
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_roc(labels: np.ndarray, probabilities: np.ndarray, auc: float | None, path: Path) -> None:
@@ -58,7 +59,7 @@ def plot_roc(labels: np.ndarray, probabilities: np.ndarray, auc: float | None, p
     ax.set(title="ROC curve", xlabel="false positive rate", ylabel="true positive rate", xlim=(0, 1), ylim=(0, 1.01))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_confusion(matrix: list[list[int]], path: Path) -> None:
@@ -72,7 +73,7 @@ def plot_confusion(matrix: list[list[int]], path: Path) -> None:
         ax.text(col, row, f"{value:,}", ha="center", va="center", fontsize=13, color="white" if dark else "black")
     ax.set(title="Confusion matrix", xlabel="predicted", ylabel="true", xticks=[0, 1], yticks=[0, 1],
            xticklabels=CLASSES, yticklabels=CLASSES)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_reliability(curves: dict[str, Reliability], path: Path) -> None:
@@ -87,7 +88,7 @@ def plot_reliability(curves: dict[str, Reliability], path: Path) -> None:
            xlim=(0.45, 1.0), ylim=(0, 1.01))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,8 @@ def _summary(metrics: dict) -> list[tuple[str, str]]:
     return [("reviews", f"{metrics['count']:,}")] + rows if "count" in metrics else rows
 
 
-def _markdown(title: str, summary: list[tuple[str, str]], plots: list[str], tables: Sequence[Table]) -> str:
+def markdown_page(title: str, summary: list[tuple[str, str]], plots: list[str], tables: Sequence[Table]) -> str:
+    """A report in Markdown: the summary rows, the plots (paths relative to the page), then the tables."""
     lines = [f"# {title}", "", "| metric | value |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in summary]
     lines += [""] + [f"![{Path(plot).stem}]({plot})" for plot in plots]
@@ -141,7 +143,8 @@ def _html_table(table: Table) -> str:
     return f"<h2>{esc(table.heading)}</h2><table><tr>{head}</tr>{body}</table>"
 
 
-def _html(title: str, summary: list[tuple[str, str]], plots: list[str], tables: Sequence[Table]) -> str:
+def html_page(title: str, summary: list[tuple[str, str]], plots: list[str], tables: Sequence[Table]) -> str:
+    """The same report as a standalone HTML page (every value escaped)."""
     esc = html.escape
     rows = "".join(f"<tr><th>{esc(name)}</th><td>{esc(value)}</td></tr>" for name, value in summary)
     images = "".join(f'<p><img src="{esc(plot)}" alt="{esc(Path(plot).stem)}"></p>' for plot in plots)
@@ -186,7 +189,7 @@ def write_report(out_dir: Path, metrics: dict, history: Sequence[dict], labels: 
     if behaviour is not None:
         tables.append(_behaviour_table(behaviour))
     summary = _summary(metrics)
-    atomic_write_bytes(out_dir / "report.md", _markdown(title, summary, plots, tables).encode("utf-8"))
+    atomic_write_bytes(out_dir / "report.md", markdown_page(title, summary, plots, tables).encode("utf-8"))
     page = out_dir / "report.html"
-    atomic_write_bytes(page, _html(title, summary, plots, tables).encode("utf-8"))
+    atomic_write_bytes(page, html_page(title, summary, plots, tables).encode("utf-8"))
     return page

@@ -4,7 +4,8 @@ Tokenizing runs on every core with one stem cache per worker; the result is cach
 under a key made from the data's content and the settings, so a second run only checks the key.
 The text models read a second form, :func:`prepare_text`: ``label,text`` CSV rows of the cleaned
 reviews (``label,text,movie`` when the movies are known, for a validation split by movie), cached
-the same way.
+the same way. Extra labeled reviews (``splits["extra"]``, e.g. exported feedback) become a file of
+their own in the training channel, ``extra.csv``: training rows that are never held out.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ import numpy as np
 from tqdm import tqdm
 
 from sentiment_app.data.dataset import Reviews
+from sentiment_app.errors import DataError
 from sentiment_app.features.encode import PAD_LENGTH, encode_rows
 from sentiment_app.features.text import Tokenizer
 from sentiment_app.features.tokens import clean_text
 from sentiment_app.features.vocab import VOCAB_SIZE, build_vocab
-from sentiment_app.fileio import atomic_open
+from sentiment_app.fileio import atomic_open, sha256_file
 from sentiment_app.store import ArtifactStore
 
 FEATURES_VERSION = 1
@@ -34,6 +36,8 @@ TEXT_VERSION = 2  # 2: a third column, the movie, when the reviews' movies are k
 PREFIX = "sagemaker/sentiment_rnn"
 TEXT_PREFIX = "sagemaker/sentiment_text"
 ROWS, TEXT = "rows", "text"
+EXTRA = "extra"  # the split of extra labeled reviews, added to the training data
+EXTRA_FILE = "extra.csv"  # its file in the training channel
 CHUNK = 1000
 
 _tokenizer: Tokenizer | None = None
@@ -85,6 +89,7 @@ class PreparedData:
     train_rows: int
     test_rows: int
     kind: str = ROWS  # "rows": label, length, review[pad] + word_dict.json; "text": label,text
+    extra_rows: int = 0  # extra labeled reviews in the training channel's extra.csv
 
     @property
     def channels(self) -> dict[str, dict[str, str]]:
@@ -92,6 +97,8 @@ class PreparedData:
         training = {"train.csv": self.train_key}
         if self.kind == ROWS:
             training["word_dict.json"] = self.vocab_key
+        if self.extra_rows:
+            training[EXTRA_FILE] = self.extra_key
         return {"training": training, "validation": {"test.csv": self.test_key}}
 
     @property
@@ -101,6 +108,10 @@ class PreparedData:
     @property
     def test_key(self) -> str:
         return f"{self.prefix}/test.csv"
+
+    @property
+    def extra_key(self) -> str:
+        return f"{self.prefix}/{EXTRA_FILE}"
 
     @property
     def vocab_key(self) -> str:
@@ -151,22 +162,48 @@ def write_texts(path: Path, reviews: Reviews) -> None:
 
 
 def read_texts(path: Path) -> Reviews:
-    """Inverse of :func:`write_texts`; a file without the movie column (older ones) gives no groups."""
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))
+    """Inverse of :func:`write_texts`; a file without the movie column (older ones) gives no groups.
+    A row that is not ``label,text[,movie]`` with label 0 or 1 is a DataError naming its line."""
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"Could not read {path}: {exc}") from exc
+    for line, row in enumerate(rows, start=1):
+        if len(row) not in (2, 3) or row[0] not in ("0", "1"):
+            raise DataError(f"{path} line {line}: expected label,text rows with label 1 (positive) or 0 (negative).")
     groups = np.array([row[2] for row in rows]) if rows and all(len(row) == 3 for row in rows) else None
     return Reviews([row[1] for row in rows], np.array([int(row[0]) for row in rows], dtype=np.int64), groups)
 
 
+def extra_record(channel: Path) -> dict | None:
+    """What a training job records of its channel's extra reviews (rows, and the file's SHA-256 as
+    their fingerprint); None without any."""
+    path = channel / EXTRA_FILE
+    if not path.is_file():
+        return None
+    with open(path, "rb") as f:
+        rows = sum(1 for _ in f)
+    return {"rows": rows, "sha256": sha256_file(path)}
+
+
+def _split_keys(prepared: PreparedData) -> dict[str, str]:
+    """Split name → store key of its channel file."""
+    return {"train": prepared.train_key, "test": prepared.test_key, **({EXTRA: prepared.extra_key}
+                                                                       if prepared.extra_rows else {})}
+
+
 def prepare_text(store: ArtifactStore, splits: dict[str, Reviews]) -> PreparedData:
-    """Build (or find cached) the text channel for ``splits`` in ``store``."""
+    """Build (or find cached) the text channel for ``splits`` (``train``, ``test`` and optionally
+    ``extra``) in ``store``."""
     digest = text_fingerprint(splits)
     prefix = f"{TEXT_PREFIX}/{digest[:16]}"
     if store.exists(f"{prefix}/meta.json"):
         return PreparedData(**json.loads(store.read_bytes(f"{prefix}/meta.json")))
-    prepared = PreparedData(prefix, digest, 0, 0, len(splits["train"]), len(splits["test"]), kind=TEXT)
+    prepared = PreparedData(prefix, digest, 0, 0, len(splits["train"]), len(splits["test"]), kind=TEXT,
+                            extra_rows=len(splits.get(EXTRA, ())))
     with tempfile.TemporaryDirectory() as tmp:
-        for name, key in (("train", prepared.train_key), ("test", prepared.test_key)):
+        for name, key in _split_keys(prepared).items():
             write_texts(Path(tmp) / f"{name}.csv", splits[name])
             store.put_file(key, Path(tmp) / f"{name}.csv")
     store.put_bytes(prepared.meta_key, json.dumps(asdict(prepared), indent=2).encode())  # last: marks complete
@@ -179,14 +216,15 @@ def prepare_features(
     features: FeatureSettings = FeatureSettings(),
     workers: int | None = None,
 ) -> PreparedData:
-    """Build (or find cached) processed data for ``splits`` (``train`` and ``test``) in ``store``."""
+    """Build (or find cached) processed data for ``splits`` (``train``, ``test`` and optionally
+    ``extra``, whose words count for the dictionary as the training reviews' do) in ``store``."""
     digest = fingerprint(splits, features)
     meta_key = f"{PREFIX}/{digest[:16]}/meta.json"
     if store.exists(meta_key):
         return PreparedData(**json.loads(store.read_bytes(meta_key)))
     workers = workers or os.cpu_count() or 1
-    tokens = {name: tokenize_all(splits[name].texts, workers, desc=f"features {name}") for name in ("train", "test")}
-    vocab = build_vocab(tokens["train"], features.vocab_size)
+    tokens = {name: tokenize_all(reviews.texts, workers, desc=f"features {name}") for name, reviews in splits.items()}
+    vocab = build_vocab(tokens["train"] + tokens.get(EXTRA, []), features.vocab_size)
     prepared = PreparedData(
         prefix=f"{PREFIX}/{digest[:16]}",
         fingerprint=digest,
@@ -194,9 +232,10 @@ def prepare_features(
         pad=features.pad,
         train_rows=len(splits["train"]),
         test_rows=len(splits["test"]),
+        extra_rows=len(splits.get(EXTRA, ())),
     )
     with tempfile.TemporaryDirectory() as tmp:
-        for name, key in (("train", prepared.train_key), ("test", prepared.test_key)):
+        for name, key in _split_keys(prepared).items():
             path = Path(tmp) / f"{name}.csv"
             write_rows(path, splits[name].labels, encode_rows(vocab, tokens[name], features.pad))
             store.put_file(key, path)

@@ -16,6 +16,7 @@ from typing import Any
 ACCOUNT_ID, API_ID, RESOURCE_ID, STAGE = "123456789012", "1234567890", "123456", "local"
 RESPONSE_KEYS = {"statusCode", "body", "headers", "multiValueHeaders", "isBase64Encoded", "base64Encoded", "cookies"}
 SCALARS = (str, int, float, bool)
+MEMORY_SIZE_MB = 256  # the deployed function's MemorySize (infra/template.yaml)
 
 
 class InvalidProxyResponse(ValueError):
@@ -30,7 +31,7 @@ class LocalContext:
     timeout_s: float = 29.0
     function_name: str = "sentiment"
     function_version: str = "$LATEST"
-    memory_limit_in_mb: str = "512"
+    memory_limit_in_mb: str = str(MEMORY_SIZE_MB)
     invoked_function_arn: str = f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:sentiment"
     log_group_name: str = "/aws/lambda/sentiment"
     log_stream_name: str = "local"

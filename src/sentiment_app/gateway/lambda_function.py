@@ -4,14 +4,20 @@ Deployable unchanged as ``lambda_function.lambda_handler``: it imports only the 
 boto3 (bundled in Lambda's Python runtimes), so this one file can be zipped alone.
 
 Unlike the course original it accepts REST (1.0) and HTTP API (2.0) events, decodes base64 bodies,
-takes the raw review (``text/*`` or no type; other types get 415) or ``{"review": "..."}``, answers CORS preflights, and turns
+takes the raw review (``text/*`` or no type; other types get 415), ``{"review": "..."}`` or a batch
+``{"instances": ["...", ...]}`` (answered as ``predictions`` in order), answers CORS preflights, and turns
 every failure into ``{"message": ...}`` with a fitting status instead of a bare API Gateway 502.
 With the query parameter ``explain=true`` the answer also lists the words behind the verdict
-(``words``: word, signed weight, character offsets), which the endpoint computes.
+(``words``: word, signed weight, character offsets), which the endpoint computes. Every answer
+carries an ``inference_id`` (a uuid4, passed to the endpoint as ``InferenceId`` so Data Capture
+records it); ``POST`` on a path ending in ``/feedback`` with ``{"inference_id": ..., "label":
+"positive"|"negative"}`` stores what the review really was, for retraining and monitoring.
 
 Environment: ``ENDPOINT_NAME`` (required), ``SAGEMAKER_RUNTIME_ENDPOINT_URL`` (optional, e.g. a local
 endpoint server; otherwise boto3's usual ``AWS_ENDPOINT_URL*`` resolution), ``CORS_ALLOW_ORIGIN``
-(default ``*``, or an allow-list of origins separated by commas; see :func:`cors_headers`).
+(default ``*``, or an allow-list of origins separated by commas; see :func:`cors_headers`),
+``FEEDBACK_LOCATION`` (where feedback goes: a folder or ``s3://bucket/prefix`` ending in
+``feedback/<endpoint>``; unset, the feedback route answers 501).
 """
 
 from __future__ import annotations
@@ -23,7 +29,12 @@ import json
 import logging
 import os
 import re
+import tempfile
 import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -37,8 +48,13 @@ MAX_BODY_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's and Lambda's synchronous pa
 ALLOW_METHODS = "OPTIONS,POST"
 ALLOW_HEADERS = "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token"
 BUSY_CODES = {"ModelNotReadyException", "ServiceUnavailable", "ThrottlingException"}
-# API Gateway gives up after 29 s, so waiting longer for the model would only bill Lambda time.
-CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=28, retries={"mode": "standard", "total_max_attempts": 2})
+LABELS = ("positive", "negative")
+FEEDBACK_ROUTE = "/feedback"  # the last segment of the feedback route's path (``/api/feedback`` locally)
+FEEDBACK_SHAPE = 'Send JSON {"inference_id": "<the id of the answer>", "label": "positive" or "negative"}.'
+# API Gateway gives up after 29 s, so waiting longer for the model would only bill Lambda time. A
+# fixed User-Agent spares botocore rebuilding its standard one, twice, on every call.
+CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=28, retries={"mode": "standard", "total_max_attempts": 2},
+                       user_agent=f"sentiment-app-lambda Boto3/{boto3.__version__}")
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -73,7 +89,8 @@ def _header(event: dict[str, Any], name: str) -> str:
     return ""
 
 
-def _body_text(event: dict[str, Any]) -> str:
+def _body_text(event: dict[str, Any], what: str = "review") -> str:
+    """The body as text; ``what`` names it in the error messages."""
     raw = event.get("body") or ""
     if event.get("isBase64Encoded"):
         try:
@@ -84,17 +101,18 @@ def _body_text(event: dict[str, Any]) -> str:
         try:
             data = raw.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise HttpError(400, "The review is not valid UTF-8 text.") from exc
+            raise HttpError(400, f"The {what} is not valid UTF-8 text.") from exc
     if len(data) > MAX_BODY_BYTES:
-        raise HttpError(413, f"The review is too long: at most {MAX_BODY_BYTES} bytes.")
+        raise HttpError(413, f"The {what} is too long: at most {MAX_BODY_BYTES} bytes.")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise HttpError(400, f"The review is not valid UTF-8 text (byte {exc.start}).") from exc
+        raise HttpError(400, f"The {what} is not valid UTF-8 text (byte {exc.start}).") from exc
 
 
-def review_from(event: dict[str, Any]) -> str:
-    """The review in the request: the raw body, or its ``review`` member when the body is JSON.
+def review_from(event: dict[str, Any]) -> str | list[str]:
+    """The review in the request: the raw body, or its ``review`` member when the body is JSON; a
+    JSON batch ``{"instances": [...]}`` gives its list of reviews (the endpoint checks each one).
 
     No content type, any ``text/*`` and curl's default form type mean the body is the review itself."""
     kind = _header(event, "content-type").split(";", 1)[0].strip().lower()
@@ -106,6 +124,10 @@ def review_from(event: dict[str, Any]) -> str:
             data = json.loads(text)
         except (ValueError, RecursionError) as exc:  # RecursionError: brackets nested thousands deep
             raise HttpError(400, "The request body is not valid JSON.") from exc
+        if isinstance(data, dict) and "review" not in data and isinstance(data.get("instances"), list):
+            if not data["instances"] or not all(isinstance(item, str) for item in data["instances"]):
+                raise HttpError(400, 'Send {"instances": [...]} as a non-empty list of reviews, each a string.')
+            return data["instances"]
         if not isinstance(data, dict) or not isinstance(data.get("review"), str):
             raise HttpError(400, 'Send JSON {"review": "..."} or the review itself as text/plain.')
         text = data["review"]
@@ -142,20 +164,26 @@ def explain_requested(event: dict[str, Any]) -> bool:
     return str((event.get("queryStringParameters") or {}).get("explain", "")).lower() in ("1", "true")
 
 
-def classify(review: str, explain: bool = False) -> dict[str, Any]:
+def classify(review: str | list[str], explain: bool = False) -> dict[str, Any]:
     """Ask the SageMaker endpoint; the reply is ``{"label", "probability", "model_version"}``, plus
-    ``words`` and ``truncated`` when an explanation is asked for."""
+    ``words`` and ``truncated`` when an explanation is asked for; for a list of reviews it is
+    ``{"predictions": [{"label", "probability"}, ...], "model_version"}``; either with the request's
+    ``inference_id``."""
+    batch = isinstance(review, list)
+    if batch and explain:
+        raise HttpError(400, "Explanations are for one review at a time, not for a batch of instances.")
     endpoint = os.environ.get("ENDPOINT_NAME")
     if not endpoint:
         raise HttpError(502, "The sentiment service is not configured.", "ENDPOINT_NAME is not set")
-    request = {"review": review, "explain": True} if explain else {"review": review}
+    request = {"instances": review} if batch else {"review": review, "explain": True} if explain else {"review": review}
     payload = json.dumps(request, ensure_ascii=False).encode("utf-8")
     if len(payload) > MAX_BODY_BYTES:
         raise HttpError(413, f"The review is too long: at most {MAX_BODY_BYTES} bytes.")
     client = runtime_client(os.environ.get("SAGEMAKER_RUNTIME_ENDPOINT_URL") or None)
+    inference_id = str(uuid.uuid4())
     try:
         reply = client.invoke_endpoint(
-            EndpointName=endpoint, ContentType=JSON_TYPE, Accept=JSON_TYPE, Body=payload
+            EndpointName=endpoint, ContentType=JSON_TYPE, Accept=JSON_TYPE, Body=payload, InferenceId=inference_id
         )
         answer = json.loads(reply["Body"].read())
     except ClientError as exc:
@@ -166,12 +194,24 @@ def classify(review: str, explain: bool = False) -> dict[str, Any]:
         raise HttpError(504, "The sentiment model took too long to answer.", repr(exc)) from exc
     except (BotoCoreError, ValueError) as exc:
         raise HttpError(502, "The sentiment service is unavailable.", repr(exc)) from exc
+    if batch:
+        return {**_batch_answer(answer, len(review)), "inference_id": inference_id}
     if not isinstance(answer, dict) or answer.get("label") not in ("positive", "negative"):
         raise HttpError(502, "The sentiment model sent an unexpected answer.", f"reply: {answer!r:.200}")
     if explain and not isinstance(answer.get("words"), list):
         raise HttpError(502, "The sentiment model sent no explanation.", f"reply: {answer!r:.200}")
     keys = ("label", "probability", "model_version") + (("truncated", "words") if explain else ())
-    return {key: answer.get(key) for key in keys}
+    return {**{key: answer.get(key) for key in keys}, "inference_id": inference_id}
+
+
+def _batch_answer(answer: Any, count: int) -> dict[str, Any]:
+    """The endpoint's answer to ``count`` instances, checked: one verdict per review, in order."""
+    predictions = answer.get("predictions") if isinstance(answer, dict) else None
+    if not isinstance(predictions, list) or len(predictions) != count or not all(
+            isinstance(p, dict) and p.get("label") in ("positive", "negative") for p in predictions):
+        raise HttpError(502, "The sentiment model sent an unexpected answer.", f"reply: {answer!r:.200}")
+    return {"predictions": [{"label": p["label"], "probability": p.get("probability")} for p in predictions],
+            "model_version": answer.get("model_version")}
 
 
 def cors_headers(request_origin: str) -> dict[str, str]:
@@ -200,13 +240,101 @@ def _response(event: dict[str, Any], status: int, payload: dict[str, Any] | None
     return {"statusCode": status, "headers": headers, "body": body, "isBase64Encoded": False}
 
 
-def _predict(event: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+def feedback_from(event: dict[str, Any]) -> tuple[str, str]:
+    """The ``(inference_id, label)`` of a feedback request; the id in its canonical UUID spelling (it
+    becomes a file name)."""
+    kind = _header(event, "content-type").split(";", 1)[0].strip().lower()
+    if kind != JSON_TYPE:
+        raise HttpError(415, f"Unsupported content type {kind!r}: {FEEDBACK_SHAPE}")
     try:
-        review = review_from(event)
-        record["review_chars"] = len(review)
-        result = classify(review, explain_requested(event))
-        record["label"] = result["label"]
-        return _response(event, 200, result)
+        data = json.loads(_body_text(event, "feedback"))
+    except (ValueError, RecursionError) as exc:
+        raise HttpError(400, f"The request body is not valid JSON. {FEEDBACK_SHAPE}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("inference_id"), str):
+        raise HttpError(400, FEEDBACK_SHAPE)
+    try:
+        inference_id = str(uuid.UUID(data["inference_id"]))
+    except ValueError as exc:
+        raise HttpError(400, "The inference_id is not the id of an answer (a UUID such as "
+                             "3f0b8c1e-8d5a-4e0f-9b61-2f4d8a7c9e10).") from exc
+    if data.get("label") not in LABELS:
+        raise HttpError(400, 'The label must be "positive" or "negative": what the review really is.')
+    return inference_id, data["label"]
+
+
+@functools.cache
+def s3_client() -> Any:
+    """One S3 client for the feedback, created on first use and reused by warm invocations."""
+    return boto3.client("s3")
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Whole or not at all: a temporary sibling (hidden, so readers skip it) renamed over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def store_feedback(inference_id: str, label: str) -> None:
+    """Write ``{"inferenceId", "label", "time"}`` to ``<FEEDBACK_LOCATION>/yyyy/mm/dd/hh/<id>.json``
+    (a local folder or S3), as Data Capture files its records by the hour."""
+    location = os.environ.get("FEEDBACK_LOCATION", "").rstrip("/")
+    if not location:
+        raise HttpError(501, "Feedback is not enabled on this API.", "FEEDBACK_LOCATION is not set")
+    now = datetime.now(timezone.utc)
+    key = f"{now:%Y/%m/%d/%H}/{inference_id}.json"
+    body = json.dumps({"inferenceId": inference_id, "label": label, "time": f"{now:%Y-%m-%dT%H:%M:%SZ}"}).encode()
+    if location.startswith("s3://"):
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        target = f"{prefix}/{key}" if prefix else key
+        try:
+            s3_client().put_object(Bucket=bucket, Key=target, Body=body, ContentType=JSON_TYPE)
+        except (BotoCoreError, ClientError) as exc:
+            raise HttpError(502, "The feedback could not be stored; try again later.", repr(exc)) from exc
+        return
+    try:
+        _write_file(Path(location.removeprefix("file://")) / key, body)
+    except OSError as exc:
+        raise HttpError(500, "The feedback could not be stored; try again later.", repr(exc)) from exc
+
+
+def _is_feedback(event: dict[str, Any]) -> bool:
+    """Whether the request is for the feedback route: by the REST API's resource, else the path."""
+    path = event.get("resource") or event.get("rawPath") or event.get("path") or ""
+    return str(path).rstrip("/").endswith(FEEDBACK_ROUTE)
+
+
+Answer = tuple[int, dict[str, Any]]
+
+
+def _predict(event: dict[str, Any], record: dict[str, Any]) -> Answer:
+    review = review_from(event)
+    reviews = review if isinstance(review, list) else [review]
+    record.update(reviews=len(reviews), review_chars=sum(map(len, reviews)))
+    result = classify(review, explain_requested(event))
+    record.update(label=result.get("label"), inference_id=result["inference_id"])  # no label for a batch
+    return 200, result
+
+
+def _feedback(event: dict[str, Any], record: dict[str, Any]) -> Answer:
+    inference_id, label = feedback_from(event)
+    record.update(inference_id=inference_id, feedback=label)
+    store_feedback(inference_id, label)
+    return 202, {"inference_id": inference_id, "label": label}
+
+
+def _answer(event: dict[str, Any], record: dict[str, Any], handle: Callable[..., Answer]) -> dict[str, Any]:
+    """What ``handle`` answers, or its error as ``{"message"}``."""
+    try:
+        return _response(event, *handle(event, record))
     except HttpError as exc:
         record["error"] = exc.detail
         return _response(event, exc.status, {"message": exc.message})
@@ -216,7 +344,8 @@ def _predict(event: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """API Gateway proxy entry point: POST a review, get its sentiment; OPTIONS is a CORS preflight."""
+    """API Gateway proxy entry point: POST a review, get its sentiment (or POST feedback on an answer);
+    OPTIONS is a CORS preflight."""
     started = time.monotonic()
     method = _method(event)
     request_id = getattr(context, "aws_request_id", None) or (event.get("requestContext") or {}).get("requestId")
@@ -229,7 +358,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 "Access-Control-Max-Age": "600"} if allowed else {}),
         )
     elif method == "POST":
-        response = _predict(event, record)
+        response = _answer(event, record, _feedback if _is_feedback(event) else _predict)
     else:
         response = _response(event, 405, {"message": f"Use POST, not {method}."}, Allow=ALLOW_METHODS)
     record.update(status=response["statusCode"], ms=round((time.monotonic() - started) * 1000, 1))

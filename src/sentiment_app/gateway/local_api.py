@@ -1,41 +1,51 @@
 """A local API Gateway (REST API, Lambda proxy integration), as ``sam local start-api`` provides.
 
-``POST``/``OPTIONS /api/sentiment`` become format 1.0 events for ``lambda_handler``, called in-process
-in a worker thread; its answer is checked as API Gateway would (a bad one is a 502). The web page is
-served from the same origin; any other route gets API Gateway's 403 "Missing Authentication Token".
-With an :class:`AccessControl` the API route demands ``x-api-key`` (never for the CORS preflight) and
-applies each key's rate and quota. The gateway's own answers carry the function's CORS headers
-(``lambda_function.cors_headers``), as the deployed API's gateway responses do. ``GET /ready`` says
-whether the endpoint behind the function answers ``/ping``; ``GET /metrics`` and the request ids and
-JSON request log come from :mod:`sentiment_app.http_common.observability`.
+``POST``/``OPTIONS`` on ``/api/sentiment`` and ``/api/feedback`` become format 1.0 events for
+``lambda_handler``, run by a pool of execution environments (worker processes, one event at a time
+each, as Lambda runs them: :mod:`sentiment_app.gateway.pool`; every one busy and the queue full: API
+Gateway's 429); its answer is checked as API Gateway would (a bad one is a 502). The web page is
+served from the same origin; any other route gets API Gateway's 403 "Missing Authentication
+Token". With an :class:`AccessControl` the API routes demand ``x-api-key`` (never for the CORS
+preflight) and apply each key's rate and quota. The gateway's own answers carry the function's CORS
+headers (``lambda_function.cors_headers``), as the deployed API's gateway responses do. ``GET
+/ready`` says whether the endpoint behind the function answers ``/ping`` (asked on the event loop);
+``GET /metrics`` and the request ids and JSON request log come from
+:mod:`sentiment_app.http_common.observability`.
 """
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from sentiment_app.gateway.access import AccessControl
-from sentiment_app.gateway.events import LocalContext, parse_proxy_response, rest_event
+from sentiment_app.gateway.environments import ExecutionEnvironment
+from sentiment_app.gateway.events import parse_proxy_response, rest_event
 from sentiment_app.gateway.lambda_function import cors_headers, lambda_handler
 from sentiment_app.gateway.local_stack import ENDPOINT_URL_ENV
+from sentiment_app.gateway.pool import (DEFAULT_CONCURRENCY, QUEUE_LIMIT, EnvironmentDied, EnvironmentPool,
+                                        InvocationTimeout, Throttled)
+from sentiment_app.gateway.readiness import endpoint_answers
 from sentiment_app.http_common.observability import instrument, request_id_of
 from sentiment_app.http_common.body import PayloadTooLarge, read_body
-from sentiment_app.serving.lifecycle import pings
 from sentiment_app.http_common.openapi import gateway_document, openapi_route
 from sentiment_app.web import DEFAULT_API_URL, config_script, static_dir
+from sentiment_app.web.headers import SecurityHeaders
 
 API_PATH = "/api/sentiment"
+FEEDBACK_PATH = "/api/feedback"
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit (the default of serve --max-request-mb)
 INTEGRATION_TIMEOUT_S = 29.0  # REST API default integration timeout (the default of serve --timeout)
+HANDLER = f"{lambda_handler.__module__}.{lambda_handler.__name__}"  # what the environments run
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +72,7 @@ async def invoke_function(request: Request) -> Response:
     event = rest_event(
         method=request.method,
         path=request.url.path,
-        resource=API_PATH,
+        resource=request.scope["route"].path,  # the API's resource, as API Gateway names it
         headers=headers,
         query=request.query_params.multi_items(),
         body=body,
@@ -70,16 +80,21 @@ async def invoke_function(request: Request) -> Response:
         request_id=request_id,
     )
     timeout_s = request.app.state.timeout_s
-    context = LocalContext(request_id, timeout_s=timeout_s)
     try:
-        result = await asyncio.wait_for(run_in_threadpool(lambda_handler, event, context), timeout_s)
-    except TimeoutError:
+        answer = await request.app.state.environments.invoke(event, request_id, timeout_s)
+    except Throttled:
+        return _message(request, 429, "Too Many Requests")
+    except InvocationTimeout:
+        logger.error("%s Task timed out after %.2f seconds", request_id, timeout_s)
         return _message(request, 504, "Endpoint request timed out")
-    except Exception:
-        logger.exception("Lambda function failed (request %s)", request_id)
+    except EnvironmentDied as exc:
+        logger.error("RequestId: %s Error: %s", request_id, exc)
+        return _message(request, 502, "Internal server error")
+    if "error" in answer:
+        logger.error("Lambda function failed (request %s): %s", request_id, answer["error"].get("errorType"))
         return _message(request, 502, "Internal server error")
     try:
-        proxy = parse_proxy_response(result)
+        proxy = parse_proxy_response(answer["result"])
     except ValueError as exc:
         logger.error("Malformed Lambda proxy response (request %s): %s", request_id, exc)
         return _message(request, 502, "Internal server error")
@@ -96,7 +111,7 @@ async def ready(request: Request) -> Response:
     url = os.environ.get(ENDPOINT_URL_ENV)
     if not url:
         return JSONResponse({"status": "unavailable", "message": f"{ENDPOINT_URL_ENV} is not set."}, 503)
-    if not await run_in_threadpool(pings, url):
+    if not await endpoint_answers(url):
         return JSONResponse({"status": "unavailable", "endpoint": url,
                              "message": f"The model endpoint at {url} does not answer /ping."}, 503)
     return JSONResponse({"status": "ready", "endpoint": url})
@@ -108,10 +123,19 @@ async def missing_route(request: Request, exc: Exception) -> Response:
                     **{"x-amzn-ErrorType": "MissingAuthenticationTokenException"})
 
 
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """The execution environments start on demand and end with the app."""
+    yield
+    await app.state.environments.close()
+
+
 def create_app(api_url: str = DEFAULT_API_URL, access: AccessControl | None = None,
-               max_request_bytes: int = MAX_REQUEST_BYTES, timeout_s: float = INTEGRATION_TIMEOUT_S) -> Starlette:
+               max_request_bytes: int = MAX_REQUEST_BYTES, timeout_s: float = INTEGRATION_TIMEOUT_S,
+               concurrency: int = DEFAULT_CONCURRENCY, queue_limit: int = QUEUE_LIMIT) -> Starlette:
     """The gateway plus the web page; ``api_url`` is where the page sends reviews; ``access`` (if any)
-    checks API keys; larger bodies get 413, slower answers 504."""
+    checks API keys; larger bodies get 413, slower answers 504; ``concurrency`` execution environments
+    run the function, and beyond them ``queue_limit`` events wait, more get 429."""
     script = config_script(api_url, api_key_required=access is not None)
 
     async def config(request: Request) -> Response:
@@ -120,13 +144,17 @@ def create_app(api_url: str = DEFAULT_API_URL, access: AccessControl | None = No
     app = Starlette(
         routes=[
             Route(API_PATH, invoke_function, methods=["POST", "OPTIONS"]),
+            Route(FEEDBACK_PATH, invoke_function, methods=["POST", "OPTIONS"]),
             Route("/config.js", config, methods=["GET", "HEAD"]),
             Route("/ready", ready, methods=["GET"]),
             openapi_route(gateway_document()),
             Mount("/", StaticFiles(directory=static_dir(), html=True)),
         ],
         exception_handlers={404: missing_route, 405: missing_route},
+        lifespan=_lifespan,
     )
+    app.state.environments = EnvironmentPool(functools.partial(ExecutionEnvironment, HANDLER), concurrency, queue_limit)
     app.state.access, app.state.max_request_bytes, app.state.timeout_s = access, max_request_bytes, timeout_s
+    app.add_middleware(SecurityHeaders, api_url=api_url)
     instrument(app)
     return app

@@ -13,11 +13,15 @@ from pathlib import Path
 
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.serving.lifecycle import port_is_free, server_command
+from sentiment_app.serving.variants import EndpointConfig
 
 READY_TIMEOUT_S = 120.0  # model load on a slow laptop; SageMaker itself allows 4 minutes
 STOP_GRACE_S = 10.0
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 ENDPOINT_URL_ENV = "SAGEMAKER_RUNTIME_ENDPOINT_URL"  # where the Lambda function sends InvokeEndpoint
+FEEDBACK_ENV = "FEEDBACK_LOCATION"  # where the Lambda function stores feedback
+ENDPOINT_NAME = "local-sentiment"  # what serve names its endpoint unless told
+FEEDBACK_PREFIX = "feedback"  # feedback/<endpoint>/yyyy/mm/dd/hh/<inference id>.json in the store
 
 
 def check_port_free(host: str, port: int, option: str) -> None:
@@ -32,8 +36,10 @@ def local_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def start_endpoint(model_dir: Path, host: str, port: int, name: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(server_command(model_dir, host, port, name))
+def start_endpoint(model: Path | EndpointConfig, host: str, port: int, name: str,
+                   options: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+    """A model folder or resolved variants, with any further server ``options``."""
+    return subprocess.Popen(server_command(model, host, port, name, options))
 
 
 def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = READY_TIMEOUT_S) -> None:
@@ -65,12 +71,21 @@ def stop_process(process: subprocess.Popen[bytes], grace_s: float = STOP_GRACE_S
             process.wait()
 
 
-def set_lambda_environment(endpoint_name: str, endpoint_url: str, cors_origins: Sequence[str] = ()) -> None:
+def feedback_location(store: str, endpoint_name: str) -> str:
+    """Where feedback on ``endpoint_name``'s answers goes: ``feedback/<endpoint>`` in the store."""
+    return f"{store.rstrip('/')}/{FEEDBACK_PREFIX}/{endpoint_name}"
+
+
+def set_lambda_environment(endpoint_name: str, endpoint_url: str, cors_origins: Sequence[str] = (),
+                           feedback: str = "") -> None:
     """What the Lambda function reads, plus the credentials and region boto3 needs to sign a request
     (a local endpoint never checks them). ``cors_origins``, if given, become its CORS allow-list;
-    otherwise ``CORS_ALLOW_ORIGIN`` stays as the environment has it (default ``*``)."""
+    otherwise ``CORS_ALLOW_ORIGIN`` stays as the environment has it (default ``*``). ``feedback``, if
+    given, is where it stores feedback (see :func:`feedback_location`)."""
     os.environ["ENDPOINT_NAME"] = endpoint_name
     os.environ[ENDPOINT_URL_ENV] = endpoint_url
+    if feedback:
+        os.environ[FEEDBACK_ENV] = feedback
     if cors_origins:
         os.environ["CORS_ALLOW_ORIGIN"] = ",".join(cors_origins)
     if not os.environ.get("AWS_ACCESS_KEY_ID"):

@@ -50,11 +50,14 @@ def new_request_id() -> str:
 
 
 class Metrics:
-    """The counters of one app, in a registry of its own."""
+    """The counters of one app, in a registry of its own. With a ``variant_header`` (the model
+    server's), requests, errors and latency also carry a ``variant`` label: that header's value in
+    the answer, empty where the answer has none."""
 
-    def __init__(self) -> None:
+    def __init__(self, variant_header: str | None = None) -> None:
         self.registry = CollectorRegistry()
-        labels = ["route", "method"]
+        self.variant_header = variant_header
+        labels = ["route", "method", *(["variant"] if variant_header else [])]
         self.requests = Counter("http_requests", "Requests answered, by route template, method and status.",
                                 [*labels, "status"], registry=self.registry)
         self.errors = Counter("http_request_errors", "Requests answered 4xx (kind client) or 5xx (kind server).",
@@ -70,11 +73,12 @@ class Metrics:
         """The hook the model server calls once per forward pass with the number of reviews in it."""
         self.batch_sizes.observe(size)
 
-    def record(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route, method, str(status)).inc()
-        self.latency.labels(route, method).observe(seconds)
+    def record(self, route: str, method: str, status: int, seconds: float, variant: str | None = None) -> None:
+        labels = (route, method) if variant is None else (route, method, variant)
+        self.requests.labels(*labels, str(status)).inc()
+        self.latency.labels(*labels).observe(seconds)
         if status >= 400:
-            self.errors.labels(route, method, "client" if status < 500 else "server").inc()
+            self.errors.labels(*labels, "client" if status < 500 else "server").inc()
 
     def scraped(self) -> CollectorRegistry:
         """This app's registry; in multiprocess mode, one that reads every worker's files instead."""
@@ -132,6 +136,8 @@ class RequestObserver:
         rid = _incoming_id(scope) or new_request_id()
         scope.setdefault("state", {})["request_id"] = rid
         status, done = 500, False  # 500 unless the app answers: an exception becomes ServerErrorMiddleware's 500
+        variant_header = self.metrics.variant_header
+        variant = "" if variant_header else None
 
         def finish() -> None:
             """Count and log the request once, before its last byte leaves, so a caller never sees an
@@ -142,7 +148,7 @@ class RequestObserver:
             done = True
             seconds = time.perf_counter() - started
             self.metrics.in_flight.dec()
-            self.metrics.record(route, method, status, seconds)
+            self.metrics.record(route, method, status, seconds, variant)
             REQUEST_LOG.info(json.dumps({
                 "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                 "request_id": rid,
@@ -154,12 +160,14 @@ class RequestObserver:
             }))
 
         async def send_observed(message: Message) -> None:
-            nonlocal status
+            nonlocal status, variant
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["x-amzn-RequestId"] = rid
                 headers["x-request-id"] = rid
+                if variant_header:
+                    variant = headers.get(variant_header, "")
             elif message["type"] == "http.response.body" and not message.get("more_body", False):
                 finish()
             await send(message)
@@ -171,10 +179,11 @@ class RequestObserver:
             finish()
 
 
-def instrument(app: Starlette) -> Metrics:
-    """Serve ``GET /metrics`` and observe every request of ``app``. Call it after adding the app's
-    other middleware, so that this one is outermost and also sees the answers they give themselves."""
-    metrics = Metrics()
+def instrument(app: Starlette, metrics: Metrics | None = None) -> Metrics:
+    """Serve ``GET /metrics`` and observe every request of ``app`` (into ``metrics``, else new ones).
+    Call it after adding the app's other middleware, so that this one is outermost and also sees the
+    answers they give themselves."""
+    metrics = metrics or Metrics()
     app.router.routes.insert(0, Route("/metrics", metrics.endpoint, methods=["GET"]))  # before any catch-all mount
     app.add_middleware(RequestObserver, metrics=metrics, routes=app.router.routes)
     return metrics

@@ -67,6 +67,11 @@ SCHEMAS: dict[str, Any] = {
                                "spans": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}}}},
         },
     },
+    "Feedback": {
+        "type": "object", "required": ["inference_id", "label"],
+        "properties": {"inference_id": {"type": "string", "format": "uuid", "description": "The answer's id."},
+                       "label": {**LABEL, "description": "What the review really is."}},
+    },
     "ContainerError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
     "Message": {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}},
     "ModelError": {
@@ -97,7 +102,8 @@ PREDICTED = {
                 "text/plain": {"schema": {"type": "string", "example": "1.0"}}},
 }
 CONTAINER_ERRORS = {
-    400: "Bad input: empty or blank review, invalid UTF-8, a NUL byte, malformed JSON or JSON of the wrong shape.",
+    400: "Bad input: empty or blank review, invalid UTF-8, a NUL byte, malformed JSON or JSON of the wrong shape; "
+         "an unknown target variant.",
     406: "Unsupported Accept type.",
     413: "The body is over the payload limit.",
     415: "Unsupported or missing Content-Type.",
@@ -134,7 +140,7 @@ def endpoint_document(endpoint_name: str | None = None) -> Document:
             "parameters": [{"name": "name", "in": "path", "required": True, "schema": name}],
             "requestBody": INVOCATION_BODY,
             "responses": {"200": PREDICTED,
-                          "400": _json(_ref("Message"), "ValidationError: unknown endpoint, or a body over 6 MB."),
+                          "400": _json(_ref("Message"), "ValidationError: unknown endpoint or target variant, or a body over 6 MB."),
                           "424": _json(_ref("ModelError"), "ModelError: the container refused or failed the request.")}}},
         "/metrics": METRICS,
     })
@@ -147,30 +153,57 @@ def gateway_document() -> Document:
         403: "Missing or invalid x-api-key (when keys are required), or an unknown route.",
         413: "The body is over the size limit.",
         415: "A content type other than text/*, application/json or none.",
-        429: "The key's rate limit or daily quota is used up.",
+        429: "The key's rate limit or daily quota is used up, or every execution environment is busy and the queue is full.",
         502: "The model endpoint failed.",
         503: "The model endpoint cannot be reached or is starting.",
         504: "The model endpoint did not answer in time.",
     })
-    prediction = {"allOf": [_ref("Prediction"), {"type": "object", "properties": {
-        "truncated": {"type": "boolean"}, "words": SCHEMAS["Explanation"]["properties"]["words"]}}]}
+    feedback_errors = _errors("Message", {
+        400: "Bad input: malformed JSON, an inference_id that is not a UUID, a label other than positive or negative.",
+        403: "Missing or invalid x-api-key (when keys are required).",
+        413: "The body is over the size limit.",
+        415: "A content type other than application/json.",
+        429: "The key's rate limit or daily quota is used up, or every execution environment is busy and the queue is full.",
+        500: "The feedback could not be written.",
+        501: "Feedback is not enabled (the function has no FEEDBACK_LOCATION).",
+        502: "The feedback could not be stored in S3.",
+    })
+    api_key = {"name": "x-api-key", "in": "header", "schema": {"type": "string"},
+               "description": "Required when the gateway runs with --require-api-key."}
+    preflight = {"summary": "CORS preflight.", "responses": {"204": {"description": "Allowed methods and headers."}}}
+    inference_id = {"inference_id": {"type": "string", "format": "uuid",
+                                     "description": "Names this answer in feedback (POST /api/feedback)."}}
+    prediction = {"allOf": [_ref("Prediction"), {"type": "object", "required": ["inference_id"], "properties": {
+        **inference_id, "truncated": {"type": "boolean"}, "words": SCHEMAS["Explanation"]["properties"]["words"]}}]}
+    predictions = {"allOf": [_ref("Predictions"), {"type": "object", "required": ["inference_id"],
+                                                   "properties": inference_id}]}
     return _document("sentiment-app API", "POST a movie review, get its sentiment (API Gateway + Lambda).", {
         "/api/sentiment": {
             "post": {
-                "summary": "Classify one review.",
+                "summary": "Classify one review, or a batch of them ({\"instances\": [...]}, answered in order).",
                 "parameters": [
                     {"name": "explain", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]},
                      "description": "true: also list the words behind the verdict."},
-                    {"name": "x-api-key", "in": "header", "schema": {"type": "string"},
-                     "description": "Required when the gateway runs with --require-api-key."},
+                    api_key,
                 ],
                 "requestBody": {"required": True, "content": {
                     "text/plain": {"schema": TEXT_BODY},
-                    "application/json": {"schema": {"type": "object", "required": ["review"],
-                                                    "properties": {"review": TEXT_BODY}}}}},
-                "responses": {"200": _json(prediction, "The verdict."), **message_errors},
+                    "application/json": {"schema": {"oneOf": [
+                        {"type": "object", "required": ["review"], "properties": {"review": TEXT_BODY}},
+                        _ref("InstancesRequest")]}}}},
+                "responses": {"200": _json({"oneOf": [prediction, predictions]}, "The verdict(s)."),
+                              **message_errors},
             },
-            "options": {"summary": "CORS preflight.", "responses": {"204": {"description": "Allowed methods and headers."}}},
+            "options": preflight,
+        },
+        "/api/feedback": {
+            "post": {
+                "summary": "Say what a review really is, naming the answer by its inference_id.",
+                "parameters": [api_key],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Feedback")}}},
+                "responses": {"202": _json(_ref("Feedback"), "Stored."), **feedback_errors},
+            },
+            "options": preflight,
         },
         "/ready": {"get": {"summary": "Readiness: whether the model endpoint answers /ping.", "responses": {
             "200": _json({"type": "object"}, "Ready."), "503": _json({"type": "object"}, "The endpoint is down.")}}},

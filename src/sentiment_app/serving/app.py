@@ -5,13 +5,21 @@ SageMaker Runtime route ``POST /endpoints/{name}/invocations``, so code written 
 ``boto3.client("sagemaker-runtime").invoke_endpoint`` runs unchanged against a local endpoint, and
 TorchServe's ``POST /explanations`` (the words behind a verdict). Requests are validated here, on
 the event loop, and their reviews scored together with those of concurrent requests by one
-``Batcher`` worker thread.
+``Batcher`` worker thread per model.
+
+An endpoint serves one or more production variants (``variants.py``): each request goes to one,
+picked by weight unless the caller names it (``TargetVariant``), and every answer names it. Shadow
+variants score a copy of each request after its answer has left; their answers are compared with
+it, logged and counted, never returned. Data Capture (``capture.py``) keeps a sample of the
+requests and answers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,25 +27,31 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 import numpy as np
+from prometheus_client import CollectorRegistry, Counter
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sentiment_app.inference.explain import occlude
 from sentiment_app.inference.handler import (
-    InferenceError, Prediction, Reviews, explained, input_fn, model_fn, negotiate, output_fn,
+    MAX_INVOKE_BYTES, InferenceError, Prediction, Reviews, explained, input_fn, label, model_fn, negotiate, output_fn,
 )
 from sentiment_app.inference.model import SentimentModel
-from sentiment_app.http_common.observability import instrument
 from sentiment_app.http_common.body import PayloadTooLarge, read_body
-from sentiment_app.inference.handler import MAX_INVOKE_BYTES
-from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS, Batcher
+from sentiment_app.http_common.observability import Metrics, instrument, new_request_id, request_id_of
 from sentiment_app.http_common.openapi import endpoint_document, openapi_route
+from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS, Batcher
+from sentiment_app.serving.capture import INFERENCE_ID_HEADER, CaptureSettings, DataCapture, Event
+from sentiment_app.serving.variants import EndpointConfig, Router
 
 log = logging.getLogger(__name__)
+SHADOW_LOG = logging.getLogger("sentiment_app.shadow")
 
-ACCOUNT_ID, REGION, VARIANT = "123456789012", "us-east-1", "AllTraffic"
+ACCOUNT_ID, REGION = "123456789012", "us-east-1"
+VARIANT_HEADER = "x-amzn-invoked-production-variant"  # on every answer: the variant that gave it
+TARGET_VARIANT_HEADER = "x-amzn-sagemaker-target-variant"  # boto3's invoke_endpoint(TargetVariant=...)
 CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
 INLINE_BODY_BYTES = 64 * 1024  # bigger bodies are decoded off the event loop
 WARM_UP_REVIEW = "A short warm-up review: the endpoint is healthy only once the model has answered one."
@@ -79,63 +93,116 @@ def model_error(endpoint: str, reply: Response) -> JSONResponse:
     })
 
 
-class Container:
-    """One model container: the model (loaded once, at startup) and the limits it serves under."""
+class UnknownVariant(Exception):
+    """A request names a target variant the endpoint does not have."""
 
-    def __init__(
-        self,
-        model_dir: Path,
-        endpoint_name: str | None,
-        max_payload_bytes: int,
-        timeout_s: float | None,
-        on_activity: Callable[[], None] | None,
-        batcher_settings: tuple[int, float] = (DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS),
-        on_load_failure: LoadFailure | None = None,
-    ) -> None:
+
+class ModelVariant:
+    """One variant's model (loaded once, at startup) and the batcher whose thread alone runs it."""
+
+    def __init__(self, name: str, model_dir: Path, batcher_settings: tuple[int, float]) -> None:
+        self.name = name
         self.model_dir = model_dir
-        self.endpoint_name = endpoint_name
-        self.max_payload_bytes = max_payload_bytes
-        self.timeout_s = timeout_s
-        self.on_activity = on_activity
-        self.on_load_failure = on_load_failure
-        self.model: SentimentModel | None = None  # set only once loaded and warmed up: then /ping says 200
-        self.settled = asyncio.Event()  # the load succeeded or failed
-        self.failure: str | None = None
+        self.model: SentimentModel | None = None  # set only once loaded and warmed up
         self.batcher = Batcher(self._predict_proba, *batcher_settings)
 
     def _predict_proba(self, texts: list[str]) -> np.ndarray:
         assert self.model is not None  # the batcher runs only while the model is loaded
         return self.model.predict_proba(texts)
 
+    async def load(self) -> None:
+        model = await anyio.to_thread.run_sync(model_fn, str(self.model_dir))
+        await anyio.to_thread.run_sync(warm_up, model)
+        self.batcher.start()
+        self.model = model
+        log.info("Variant %s: model %s (%s) loaded from %s and warmed up", self.name, model.version, model.name,
+                 self.model_dir)
+
+    def stop(self) -> None:
+        self.batcher.stop()
+        self.model = None
+
+    @property
+    def version(self) -> str:
+        assert self.model is not None
+        return self.model.version
+
+
+class Container:
+    """One endpoint: its variants' models, the router between them, the limits it serves under,
+    and Data Capture when it is on."""
+
+    def __init__(
+        self,
+        config: EndpointConfig,
+        endpoint_name: str | None,
+        max_payload_bytes: int,
+        timeout_s: float | None,
+        on_activity: Callable[[], None] | None,
+        registry: CollectorRegistry,
+        batcher_settings: tuple[int, float] = (DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS),
+        on_load_failure: LoadFailure | None = None,
+        weights_file: Path | None = None,
+        capture: CaptureSettings | None = None,
+    ) -> None:
+        self.endpoint_name = endpoint_name
+        self.max_payload_bytes = max_payload_bytes
+        self.timeout_s = timeout_s
+        self.on_activity = on_activity
+        self.on_load_failure = on_load_failure
+        self.variants = {v.name: ModelVariant(v.name, Path(str(v.model)), batcher_settings) for v in config.production}
+        self.shadows = [ModelVariant(v.name, Path(str(v.model)), batcher_settings) for v in config.shadows]
+        self.router = Router(config.weights, weights_file)
+        self.ready = False  # every model loaded and warmed up: then /ping says 200
+        self.settled = asyncio.Event()  # the load succeeded or failed
+        self.failure: str | None = None
+        if capture is not None and endpoint_name is None:
+            raise ValueError("Data Capture needs the endpoint's name: its files are kept by endpoint")
+        self.capture = DataCapture(capture, str(endpoint_name), registry) if capture is not None else None
+        self.shadow_outcomes = Counter(
+            "shadow_predictions", "Reviews a shadow variant scored, by whether its label agreed with the answer sent "
+            "(outcome agree, disagree or error).", ["variant", "outcome"], registry=registry)
+
+    @property
+    def every_variant(self) -> list[ModelVariant]:
+        return [*self.variants.values(), *self.shadows]
+
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        """Without ``on_load_failure``, startup waits for the model (one that cannot load fails startup,
-        visibly, in the log). With it, the server answers at once, ``/ping`` says 503 until the model
-        is ready, and a failed load is handed to ``on_load_failure`` (the server process exits)."""
-        if self.on_load_failure is None:
-            await self.load()
-        async with anyio.create_task_group() as tasks:
-            if self.on_load_failure is not None:
-                tasks.start_soon(self.load_or_report, self.on_load_failure)
-            try:
-                yield
-            finally:
-                tasks.cancel_scope.cancel()
-                self.batcher.stop()
-                self.model = None
+        """Without ``on_load_failure``, startup waits for the models (one that cannot load fails startup,
+        visibly, in the log). With it, the server answers at once, ``/ping`` says 503 until the models
+        are ready, and a failed load is handed to ``on_load_failure`` (the server process exits).
+        At shutdown the batchers finish what is queued and Data Capture publishes its files."""
+        if self.capture is not None:
+            self.capture.start()
+        try:
+            if self.on_load_failure is None:
+                await self.load()
+            async with anyio.create_task_group() as tasks:
+                if self.on_load_failure is not None:
+                    tasks.start_soon(self.load_or_report, self.on_load_failure)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+                    self.ready = False
+                    for variant in self.every_variant:
+                        variant.stop()
+        finally:
+            if self.capture is not None:
+                self.capture.close()
 
     async def load(self) -> None:
-        try:
-            model = await anyio.to_thread.run_sync(model_fn, str(self.model_dir))
-            await anyio.to_thread.run_sync(warm_up, model)
-            self.batcher.start()
-            self.model = model
-        except Exception as exc:
-            self.failure = f"The model could not be loaded: {exc}"
-            raise
-        finally:
-            self.settled.set()  # wakes the requests waiting in model_ready()
-        log.info("Model %s (%s) loaded from %s and warmed up", model.version, model.name, self.model_dir)
+        for variant in self.every_variant:
+            try:
+                await variant.load()
+            except Exception as exc:
+                which = "The model" if len(self.every_variant) == 1 else f"The model of variant {variant.name}"
+                self.failure = f"{which} could not be loaded: {exc}"
+                self.settled.set()  # wakes the requests waiting in models_ready()
+                raise
+        self.ready = True
+        self.settled.set()
         if self.on_activity is not None:
             self.on_activity()
 
@@ -143,31 +210,49 @@ class Container:
         try:
             await self.load()
         except Exception as exc:
-            log.exception("The model in %s could not be loaded", self.model_dir)
+            log.exception("A model could not be loaded")
             on_load_failure(exc)
 
-    async def model_ready(self) -> bool:
-        """Whether the model can answer, after waiting (within the request timeout) for one still loading."""
-        if self.model is not None:  # the usual case, without a cancel scope
+    async def models_ready(self) -> bool:
+        """Whether the models can answer, after waiting (within the request timeout) for any still loading."""
+        if self.ready:  # the usual case, without a cancel scope
             return True
         with anyio.move_on_after(self.timeout_s):
             await self.settled.wait()
-        return self.model is not None
+        return self.ready
 
     async def ping(self, request: Request) -> Response:
-        """200 (empty, as SageMaker expects) only once the model is loaded and has answered a warm-up review."""
-        if self.model is not None:
+        """200 (empty, as SageMaker expects) only once every model is loaded and has answered a warm-up review."""
+        if self.ready:
             return Response(status_code=200)
         if self.failure:
             return JSONResponse({"status": "Failed", "message": self.failure}, 503)
         return JSONResponse({"status": "Loading", "message": "The model is loading."}, 503)
 
+    def route(self, request: Request) -> ModelVariant:
+        """The variant the caller names, else one picked by weight."""
+        target = request.headers.get(TARGET_VARIANT_HEADER)
+        if target is None:
+            return self.variants[self.router.choose()]
+        try:
+            return self.variants[target]
+        except KeyError:
+            raise UnknownVariant(f"The target variant {target!r} is not a production variant of this endpoint; "
+                                 f"it has {', '.join(self.variants)}.") from None
+
     async def invocations(self, request: Request, explain: bool = False) -> Response:
+        try:
+            variant = self.route(request)
+        except UnknownVariant as exc:
+            return container_error(400, str(exc))
         try:
             body = await read_body(request, self.max_payload_bytes)
         except PayloadTooLarge as exc:
-            return container_error(413, str(exc))
-        return await self.answer(request, body, explain)
+            reply: Response = container_error(413, str(exc))
+        else:
+            reply = await self.answer(request, variant, body, explain)
+        reply.headers[VARIANT_HEADER] = variant.name
+        return reply
 
     async def explanations(self, request: Request) -> Response:
         """TorchServe's route: one review in (as for /invocations), its explanation out."""
@@ -179,23 +264,25 @@ class Container:
         if self.endpoint_name is not None and name != self.endpoint_name:
             return runtime_error(400, "ValidationError", {"message": f"Endpoint {name} of account {ACCOUNT_ID} not found."})
         try:
+            variant = self.route(request)
             body = await read_body(request, MAX_INVOKE_BYTES)
-        except PayloadTooLarge as exc:
+        except (UnknownVariant, PayloadTooLarge) as exc:
             return runtime_error(400, "ValidationError", {"message": str(exc)})
         if len(body) > self.max_payload_bytes:
             reply: Response = container_error(413, str(PayloadTooLarge(self.max_payload_bytes)))
         else:
-            reply = await self.answer(request, body)
+            reply = await self.answer(request, variant, body)
         if reply.status_code >= 400:
-            return model_error(name, reply)
-        reply.headers["x-Amzn-Invoked-Production-Variant"] = VARIANT
+            reply = model_error(name, reply)
+        reply.headers[VARIANT_HEADER] = variant.name
         return reply
 
-    async def answer(self, request: Request, body: bytes, explain: bool = False) -> Response:
-        """The handler chain with the model call batched; only the batcher's thread runs the model."""
+    async def answer(self, request: Request, variant: ModelVariant, body: bytes, explain: bool = False) -> Response:
+        """The handler chain with the model call batched; only the batcher's thread runs the model.
+        Capture and the shadows see the answer only once it is made; the shadows run after it has left."""
         if self.on_activity is not None:
             self.on_activity()
-        if not await self.model_ready():
+        if not await self.models_ready():
             return container_error(503, self.failure or "The model is not loaded yet; try again shortly.")
         content_type, accept = request.headers.get("content-type"), request.headers.get("accept")
         try:
@@ -205,7 +292,7 @@ class Container:
                 reviews = await anyio.to_thread.run_sync(input_fn, body, content_type)
             negotiate(accept)  # refuse an unsupported Accept before any scoring
             # A timed-out request is answered 504 now; its jobs still queued are dropped.
-            prediction = await self.predict(reviews, explain or reviews.explain)
+            prediction = await self.predict(variant, reviews, explain or reviews.explain)
             text, media_type = output_fn(prediction, accept)
         except InferenceError as exc:
             return container_error(exc.status_code, exc.message)
@@ -217,23 +304,54 @@ class Container:
         headers = {"content-type": media_type}
         if CUSTOM_ATTRIBUTES in request.headers:
             headers[CUSTOM_ATTRIBUTES] = request.headers[CUSTOM_ATTRIBUTES]
-        return Response(text, headers=headers)
+        inference_id = None
+        if self.capture is not None and self.capture.sampled():
+            inference_id = request.headers.get(INFERENCE_ID_HEADER) or new_request_id()
+            self.capture.record(Event(variant.name, body, content_type, text, media_type, inference_id, time.time()))
+        shadows = None
+        if self.shadows and prediction.explanation is None:
+            shadows = BackgroundTask(self.shadow, variant.name, reviews, prediction, body, content_type, accept,
+                                     inference_id, request_id_of(request))
+        return Response(text, headers=headers, background=shadows)
 
-    async def predict(self, reviews: Reviews, explain: bool) -> Prediction:
+    async def predict(self, variant: ModelVariant, reviews: Reviews, explain: bool) -> Prediction:
         """Within the request timeout (``TimeoutError`` past it)."""
-        assert self.model is not None
         if not explain:
-            probabilities = await self.batcher.predict(reviews.texts, self.timeout_s)
-            return Prediction(probabilities, reviews.single, self.model.version)
+            probabilities = await variant.batcher.predict(reviews.texts, self.timeout_s)
+            return Prediction(probabilities, reviews.single, variant.version)
         if not reviews.single:
             raise InferenceError(400, 'An explanation is for one review: send it as text/plain or JSON {"review": "..."}.')
         with anyio.fail_after(self.timeout_s):
             occlusion = await anyio.to_thread.run_sync(occlude, reviews.texts[0])
-            return explained(occlusion.explain(await self.batcher.predict(occlusion.texts)), self.model.version)
+            return explained(occlusion.explain(await variant.batcher.predict(occlusion.texts)), variant.version)
+
+    async def shadow(self, primary: str, reviews: Reviews, answer: Prediction, body: bytes, content_type: str | None,
+                     accept: str | None, inference_id: str | None, request_id: str) -> None:
+        """Score the request with every shadow, after its answer has left: compare, count, log, and
+        capture the shadow's answer when the request itself was captured (same inference id)."""
+        answered = [label(p) for p in answer.probabilities]
+        for shadow in self.shadows:
+            try:
+                probabilities = await shadow.batcher.predict(reviews.texts, self.timeout_s)
+            except Exception:  # a failing or slow shadow costs only its own comparison
+                log.exception("Shadow variant %s failed on request %s", shadow.name, request_id)
+                self.shadow_outcomes.labels(shadow.name, "error").inc(len(reviews.texts))
+                continue
+            agreed = sum(label(p) == mine for p, mine in zip(probabilities, answered))
+            self.shadow_outcomes.labels(shadow.name, "agree").inc(agreed)
+            self.shadow_outcomes.labels(shadow.name, "disagree").inc(len(answered) - agreed)
+            SHADOW_LOG.info(json.dumps({
+                "request_id": request_id, "shadow": shadow.name, "variant": primary, "reviews": len(answered),
+                "agreed": agreed, "shadow_probabilities": [round(float(p), 4) for p in probabilities],
+                "probabilities": [round(float(p), 4) for p in answer.probabilities],
+            }))
+            if inference_id is not None and self.capture is not None:
+                text, media_type = output_fn(Prediction(probabilities, reviews.single, shadow.version), accept)
+                self.capture.record(Event(shadow.name, body, content_type, text, media_type, inference_id, time.time()))
 
 
 def create_app(
-    model_dir: Path,
+    model: Path | str | EndpointConfig,
     endpoint_name: str | None = None,
     max_payload_bytes: int = MAX_INVOKE_BYTES,
     timeout_s: float | None = None,
@@ -241,14 +359,22 @@ def create_app(
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     max_batch_wait_ms: float = DEFAULT_MAX_WAIT_MS,
     on_load_failure: LoadFailure | None = None,
+    weights_file: Path | None = None,
+    capture: CaptureSettings | None = None,
 ) -> Starlette:
-    """The container app. ``endpoint_name`` None answers InvokeEndpoint for any name; ``timeout_s``
-    None lets predictions run as long as they take; ``on_activity`` is called once the model is
-    loaded and on every invocation (the server's idle clock). ``app.state.batcher`` is the batcher
-    (add to its ``observers`` to see every batch size). ``on_load_failure`` loads the model in the
-    background (see ``Container.lifespan``). ``GET /metrics`` has the request and batch-size metrics."""
-    container = Container(Path(model_dir), endpoint_name, max_payload_bytes, timeout_s, on_activity,
-                          (max_batch_size, max_batch_wait_ms), on_load_failure)
+    """The container app for a model folder (one variant, ``AllTraffic``) or an endpoint config
+    with its models resolved to folders. ``endpoint_name`` None answers InvokeEndpoint for any
+    name; ``timeout_s`` None lets predictions run as long as they take; ``on_activity`` is called
+    once the models are loaded and on every invocation (the server's idle clock).
+    ``app.state.batcher`` is the first variant's batcher (add to its ``observers`` to see every
+    batch size). ``on_load_failure`` loads the models in the background (see
+    ``Container.lifespan``). ``weights_file`` is re-read when it changes (``variants.Router``);
+    ``capture`` turns Data Capture on (it needs ``endpoint_name``). ``GET /metrics`` has the
+    request metrics (labelled by variant), the batch sizes, the shadows' agreement and capture counts."""
+    config = model if isinstance(model, EndpointConfig) else EndpointConfig.single(model)
+    metrics = Metrics(variant_header=VARIANT_HEADER)
+    container = Container(config, endpoint_name, max_payload_bytes, timeout_s, on_activity, metrics.registry,
+                          (max_batch_size, max_batch_wait_ms), on_load_failure, weights_file, capture)
     routes = [
         Route("/ping", container.ping, methods=["GET"]),
         Route("/invocations", container.invocations, methods=["POST"]),
@@ -257,6 +383,8 @@ def create_app(
         openapi_route(endpoint_document(endpoint_name)),
     ]
     app = Starlette(routes=routes, lifespan=container.lifespan)
-    app.state.batcher = container.batcher
-    container.batcher.observers.append(instrument(app).observe_batch_size)
+    instrument(app, metrics)
+    app.state.batcher = next(iter(container.variants.values())).batcher
+    for variant in container.every_variant:
+        variant.batcher.observers.append(metrics.observe_batch_size)
     return app

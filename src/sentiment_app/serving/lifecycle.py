@@ -1,7 +1,8 @@
 """Local endpoints: model servers running as detached background processes.
 
-Each endpoint is one JSON record in ``settings.endpoints`` (plus ``<name>.log``), so endpoints
-outlive the CLI process that created them. Statuses follow SageMaker's ``EndpointStatus``; a
+Each endpoint is one JSON record in ``settings.endpoints`` (plus ``<name>.log``, and
+``weights/<name>.json``, the variant weights its workers follow), so endpoints outlive the CLI
+process that created them. Statuses follow SageMaker's ``EndpointStatus``; a
 record is re-checked against the live process table whenever it is read, because a server can
 die (or idle out) without anyone updating its record.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,12 +29,12 @@ from sentiment_app.errors import SentimentAppError
 from sentiment_app.fileio import atomic_write_bytes
 from sentiment_app.artifacts.locate import resolve_model_dir
 from sentiment_app.serving import IDLE_SHUTDOWN_LINE
+from sentiment_app.serving.capture import PREFIX as CAPTURE_PREFIX
+from sentiment_app.serving.variants import MAX_NAME, EndpointConfig, valid_name, write_weights
 from sentiment_app.settings import Settings
 
 CREATING, IN_SERVICE, OUT_OF_SERVICE, FAILED = "Creating", "InService", "OutOfService", "Failed"
 LIVE = (CREATING, IN_SERVICE)
-NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
-MAX_NAME = 63
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT_S = 60.0
 STOP_GRACE_S = 30.0  # SageMaker sends SIGKILL 30 s after SIGTERM
@@ -52,10 +53,24 @@ class Endpoint:
     created_at: str
     idle_timeout_s: float | None = None
     failure_reason: str | None = None
+    variants: dict | None = None  # EndpointConfig.to_dict(), models resolved; None: model_dir alone
+    capture_percent: float = 0.0
+    capture_store: str | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def config(self) -> EndpointConfig:
+        return EndpointConfig.from_dict(self.variants) if self.variants else EndpointConfig.single(self.model_dir)
+
+    @property
+    def capture_location(self) -> str | None:
+        """Where its Data Capture files go, when capture is on."""
+        if not self.capture_percent or not self.capture_store:
+            return None
+        return f"{self.capture_store.rstrip('/')}/{CAPTURE_PREFIX}/{self.name}/"
 
     @property
     def uptime_s(self) -> float | None:
@@ -68,7 +83,7 @@ class Endpoint:
 
 def validate_name(name: str) -> str:
     """SageMaker's endpoint-name rule; it also keeps names safe as file names."""
-    if len(name) > MAX_NAME or not NAME_PATTERN.fullmatch(name):
+    if not valid_name(name):
         raise SentimentAppError(
             f"Invalid endpoint name {name!r}: use at most {MAX_NAME} letters, digits and hyphens, "
             "starting and ending with a letter or digit."
@@ -82,6 +97,11 @@ def record_path(settings: Settings, name: str) -> Path:
 
 def log_path(settings: Settings, name: str) -> Path:
     return settings.endpoints / f"{validate_name(name)}.log"
+
+
+def weights_path(settings: Settings, name: str) -> Path:
+    """The weights the endpoint's workers follow (re-read whenever the file changes)."""
+    return settings.endpoints / "weights" / f"{validate_name(name)}.json"
 
 
 def save(settings: Settings, endpoint: Endpoint) -> None:
@@ -164,17 +184,27 @@ def pings(url: str) -> bool:
         return False
 
 
-def server_command(model_dir: str | Path, host: str, port: int, name: str) -> list[str]:
-    """The endpoint server as its own process, as SageMaker runs the model container apart."""
-    return [sys.executable, "-m", "sentiment_app.cli.endpoint_server", "--model", str(model_dir),
-            "--host", host, "--port", str(port), "--name", name]
+def server_command(model: str | Path | EndpointConfig, host: str, port: int, name: str,
+                   options: Sequence[str] = ()) -> list[str]:
+    """The endpoint server as its own process, as SageMaker runs the model container apart: a model
+    folder, or variants with their models resolved to folders, and any further server ``options``."""
+    config = model if isinstance(model, EndpointConfig) else EndpointConfig.single(model)
+    return [sys.executable, "-m", "sentiment_app.cli.endpoint_server", *config.server_arguments(),
+            "--host", host, "--port", str(port), "--name", name, *options]
+
+
+def capture_options(percent: float, store: str) -> list[str]:
+    """The server's options for Data Capture (none when ``percent`` is 0)."""
+    return ["--capture-percent", f"{percent:g}", "--store", store] if percent else []
 
 
 def _start_server(settings: Settings, endpoint: Endpoint) -> subprocess.Popen[bytes]:
     """Detached (own session), so it outlives the CLI and Ctrl-C in the terminal does not reach it."""
-    command = server_command(endpoint.model_dir, endpoint.host, endpoint.port, endpoint.name)
+    options = ["--weights-file", str(weights_path(settings, endpoint.name))]
+    options += capture_options(endpoint.capture_percent, endpoint.capture_store or settings.store)
     if endpoint.idle_timeout_s:
-        command += ["--idle-timeout", str(endpoint.idle_timeout_s)]
+        options += ["--idle-timeout", str(endpoint.idle_timeout_s)]
+    command = server_command(endpoint.config, endpoint.host, endpoint.port, endpoint.name, options)
     log_path(settings, endpoint.name).parent.mkdir(parents=True, exist_ok=True)
     with open(log_path(settings, endpoint.name), "wb") as log:
         return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -188,27 +218,40 @@ def _fail(settings: Settings, endpoint: Endpoint, why: str) -> SentimentAppError
     return SentimentAppError(f"Endpoint {endpoint.name} failed. {endpoint.failure_reason}")
 
 
+def resolve_config(settings: Settings, config: EndpointConfig) -> EndpointConfig:
+    """Every variant's model source as the folder to load (see ``resolve_model_dir``), which must exist."""
+    def folder(source: str | None) -> Path:
+        model_dir = resolve_model_dir(settings, source)
+        if not model_dir.is_dir():
+            raise SentimentAppError(f"Model directory {model_dir} does not exist.")
+        return model_dir
+
+    return config.resolved(folder)
+
+
 def create_endpoint(
     settings: Settings,
     name: str,
-    model: str | Path | None = None,
+    model: str | Path | EndpointConfig | None = None,
     port: int | None = None,
     idle_timeout_s: float | None = None,
     startup_timeout_s: float = STARTUP_TIMEOUT_S,
+    capture_percent: float = 0.0,
 ) -> Endpoint:
-    """Start a server and wait until it answers ``/ping`` (InService) or gives up (Failed)."""
+    """Start a server for a model source or variants and wait until it answers ``/ping``
+    (InService) or gives up (Failed). ``capture_percent`` above 0 turns Data Capture on, into the store."""
     if record_path(settings, name).exists() and get_endpoint(settings, name).status in LIVE:
         raise SentimentAppError(f"Endpoint {name} already exists and is running; delete it first.")
-    model_dir = resolve_model_dir(settings, model)
-    if not model_dir.is_dir():
-        raise SentimentAppError(f"Model directory {model_dir} does not exist.")
+    config = resolve_config(settings, model if isinstance(model, EndpointConfig) else EndpointConfig.single(model))
     if port is not None and not port_is_free(HOST, port):
         raise SentimentAppError(f"Port {port} is already in use.")
     endpoint = Endpoint(
-        name=name, model_dir=str(model_dir), host=HOST, port=port or free_port(HOST), pid=0, pid_started=0.0,
-        status=CREATING, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        idle_timeout_s=idle_timeout_s,
+        name=name, model_dir=str(config.production[0].model), host=HOST, port=port or free_port(HOST), pid=0,
+        pid_started=0.0, status=CREATING, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        idle_timeout_s=idle_timeout_s, variants=config.to_dict(), capture_percent=capture_percent,
+        capture_store=settings.store if capture_percent else None,
     )
+    write_weights(weights_path(settings, name), config.weights)
     process = _start_server(settings, endpoint)
     endpoint.pid = process.pid
     try:
@@ -247,11 +290,25 @@ def delete_endpoint(settings: Settings, name: str, port_timeout_s: float = 5.0) 
     if process is not None:
         _stop(process)
     record_path(settings, name).unlink()
+    weights_path(settings, name).unlink(missing_ok=True)
     deadline = time.monotonic() + port_timeout_s
     while not port_is_free(endpoint.host, endpoint.port):
         if time.monotonic() > deadline:
             raise SentimentAppError(f"Endpoint {name} was stopped, but port {endpoint.port} is still in use.")
         time.sleep(0.1)
+
+
+def update_weights(settings: Settings, name: str, weights: Mapping[str, float]) -> Endpoint:
+    """Change the traffic split of a running endpoint: its workers re-read the weights file on their
+    next request, so no request is dropped or refused. Variants not named keep their weight."""
+    endpoint = get_endpoint(settings, name)
+    if endpoint.status not in LIVE:
+        raise SentimentAppError(f"Endpoint {name} is {endpoint.status}; only a running endpoint's weights can change.")
+    config = endpoint.config.with_weights(weights)
+    write_weights(weights_path(settings, name), config.weights)
+    endpoint.variants = config.to_dict()
+    save(settings, endpoint)
+    return endpoint
 
 
 def read_log(settings: Settings, name: str) -> str:

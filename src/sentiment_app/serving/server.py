@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 
@@ -28,6 +29,8 @@ from sentiment_app.http_common.observability import MULTIPROCESS_DIR_ENV, log_re
 from sentiment_app.inference.handler import MAX_INVOKE_BYTES
 from sentiment_app.serving import IDLE_SHUTDOWN_LINE
 from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS
+from sentiment_app.serving.capture import CaptureSettings
+from sentiment_app.serving.variants import EndpointConfig
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +138,10 @@ def build_app() -> Starlette:
     torch.set_num_threads(args.pop("torch_threads"))
     idle_s, idle_folder = args.pop("idle_timeout_s"), args.pop("idle_folder")
     on_activity = IdleWatch(idle_s, Path(idle_folder)).touch if idle_s else None
-    return create_app(Path(args.pop("model_dir")), on_activity=on_activity, on_load_failure=_exit_on_load_failure,
-                      **args)
+    weights_file, capture = args.pop("weights_file"), args.pop("capture")
+    return create_app(EndpointConfig.from_dict(args.pop("config")), on_activity=on_activity,
+                      on_load_failure=_exit_on_load_failure, weights_file=Path(weights_file) if weights_file else None,
+                      capture=CaptureSettings(**capture) if capture else None, **args)
 
 
 def _exit_on_load_failure(exc: BaseException) -> None:
@@ -153,7 +158,7 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 
 
 def run_server(
-    model_dir: Path,
+    model: Path | EndpointConfig,
     host: str = "127.0.0.1",
     port: int = 8080,
     name: str | None = None,
@@ -165,12 +170,18 @@ def run_server(
     max_batch_wait_ms: float = DEFAULT_MAX_WAIT_MS,
     torch_threads: int = 1,
     access_log: bool = False,
+    weights_file: Path | None = None,
+    capture: CaptureSettings | None = None,
 ) -> None:
-    """Serve until SIGTERM/SIGINT (or the idle timeout). Call from the main thread."""
+    """Serve until SIGTERM/SIGINT (or the idle timeout). Call from the main thread. ``model`` is a
+    model folder or an endpoint config with its models resolved to folders."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     idle = IdleWatch(idle_timeout_s) if idle_timeout_s else None
+    config = model if isinstance(model, EndpointConfig) else EndpointConfig.single(model)
     os.environ[APP_ARGS_ENV] = json.dumps({
-        "model_dir": str(Path(model_dir).resolve()),
+        "config": config.resolved(lambda folder: Path(str(folder)).resolve()).to_dict(),
+        "weights_file": str(weights_file.resolve()) if weights_file else None,
+        "capture": asdict(capture) if capture else None,
         "endpoint_name": name,
         "max_payload_bytes": max_payload_bytes,
         "timeout_s": timeout_s,

@@ -5,7 +5,8 @@ from the registry; anything else is refused), the ``label,text`` channel from
 ``SM_CHANNEL_TRAINING``, artifacts to ``SM_MODEL_DIR``. A seeded share of the training data is
 held out for the model's own choices (early stopping, ensemble weight): whole movies when the
 channel names them (``label,text,movie`` rows), so it scores like unseen films; the validation
-channel (the test set in the local pipeline) is never read here.
+channel (the test set in the local pipeline) is never read here. The channel's ``extra.csv``
+(extra labeled reviews, e.g. exported feedback) joins the fitted part after the split: never held out.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ import torch
 
 from sentiment_app.artifacts.model_dir import save_model_dir
 from sentiment_app.data.dataset import Reviews, concatenate, split_by_movie
-from sentiment_app.features.prepare import read_texts
+from sentiment_app.features.prepare import EXTRA_FILE, extra_record, read_texts
 from sentiment_app.models.registry import get_spec
 from sentiment_app.training.arguments import hyperparameters, parse_args
 
 
 def load_text_channel(folder: Path) -> Reviews:
-    """Every ``*.csv`` of the channel (``label,text[,movie]`` rows), in name order."""
-    files = sorted(folder.glob("*.csv"))
+    """Every ``*.csv`` of the channel (``label,text[,movie]`` rows) but ``extra.csv``, in name order."""
+    files = [path for path in sorted(folder.glob("*.csv")) if path.name != EXTRA_FILE]
     if not files:
         raise FileNotFoundError(f"No .csv files in the channel folder {folder}")
     return concatenate([read_texts(path) for path in files])
@@ -41,6 +42,9 @@ def train_text_model(argv: list[str], data_fingerprint: Callable[[Path], str]) -
     hyper = hyperparameters(args)
     reviews = load_text_channel(args.data_dir)
     fit, val = split_by_movie(reviews, args.validation_fraction, args.seed)
+    extra = extra_record(args.data_dir)
+    if extra:
+        fit = concatenate([fit, read_texts(args.data_dir / EXTRA_FILE)])
     started = time.perf_counter()
     saved = spec.factory.fit(fit, val, hyper, args.seed).save()
     seconds = time.perf_counter() - started
@@ -48,6 +52,7 @@ def train_text_model(argv: list[str], data_fingerprint: Callable[[Path], str]) -
           f"{seconds:.1f} s", flush=True)
     config = {"model": args.family, "hyperparameters": hyper, "state": saved.state,
               "training": {"seed": args.seed, "validation_fraction": args.validation_fraction}}
-    metrics = {**saved.metrics, "train_rows": len(fit), "validation_rows": len(val), "seconds": seconds}
+    metrics = {**saved.metrics, "train_rows": len(fit), "validation_rows": len(val), "seconds": seconds,
+               "extra_data": extra}
     save_model_dir(args.model_dir, saved.tensors, config, saved.vocab, metrics, data_fingerprint(args.data_dir))
     return metrics

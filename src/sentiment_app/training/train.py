@@ -1,7 +1,8 @@
 """SageMaker script-mode training entry point (``python train.py --epochs 10 ...``).
 
 Contract: hyperparameters arrive as command-line arguments; data from ``SM_CHANNEL_TRAINING``
-(``train.csv`` rows ``label, length, review[pad]`` and ``word_dict.json``), an optional
+(``train.csv`` rows ``label, length, review[pad]``, ``word_dict.json`` and, optionally, ``extra.csv``:
+more rows of extra labeled reviews, trained on like the others and recorded in the metrics), an optional
 ``SM_CHANNEL_VALIDATION`` used only to report accuracy per epoch; artifacts go to
 ``SM_MODEL_DIR``; a checkpoint is written to ``<SAGEMAKER_BASE_DIR or /opt/ml>/checkpoints`` after
 every epoch and picked up on restart. Every default works without those variables.
@@ -26,7 +27,7 @@ from torch import nn
 from tqdm import tqdm
 
 from sentiment_app.artifacts.model_dir import save_model_dir
-from sentiment_app.features.prepare import read_rows
+from sentiment_app.features.prepare import extra_record, read_rows
 from sentiment_app.fileio import atomic_open, sha256_file
 from sentiment_app.models.registry import MODELS, TEXT, build_model, get_spec, network_hyperparameters
 from sentiment_app.training import distributed
@@ -125,7 +126,7 @@ def train(args: argparse.Namespace, ctx: distributed.Context = distributed.Conte
     training = {k: v for k, v in recipe.items() if k not in hyper}
     config = {"model": args.family, "hyperparameters": hyper, "pad": int(x.shape[1] - 1),
               "training": {**training, "seed": args.seed}}
-    metrics = {"history": history, "train_rows": len(x)}
+    metrics = {"history": history, "train_rows": len(x), "extra_data": extra_record(args.data_dir)}
     if ctx.is_main:
         save_model_dir(args.model_dir, model.state_dict(), config, vocab, metrics, data_fingerprint(args.data_dir))
     distributed.barrier(ctx)

@@ -1,162 +1,130 @@
 // Sends the review to the sentiment API and shows the answer, with the words that made the verdict
-// highlighted in the review (green: towards positive, red: towards negative). Everything is built
-// from text nodes and textContent only, and any non-2xx reply or network failure is shown as an
-// error, never as a verdict.
+// highlighted in the review (green: towards positive, red: towards negative), then asks whether the
+// verdict was right (feedback.js). Everything is built from text nodes and textContent only, and any
+// non-2xx reply or network failure is shown as an error, never as a verdict.
 "use strict";
 
-(function () {
-  const API_URL = window.SENTIMENT_API_URL || "/api/sentiment";
-  // With `serve --require-api-key` the user types a key; config.js only says one is needed, never which.
-  const KEY_REQUIRED = window.SENTIMENT_API_KEY_REQUIRED === true;
-  const TIMEOUT_MS = 35000; // a little over API Gateway's 29 s integration timeout
-  const QUOTE_CHARS = 3000;
+import { KEY_REQUIRED, NOT_UNDERSTOOD, apiUrl, isVerdict, post } from "./api.js";
+import { askFeedback } from "./feedback.js";
 
-  const $ = (id) => document.getElementById(id);
-  const form = $("form");
-  const review = $("review");
-  const submit = $("submit");
-  const result = $("result");
-  const error = $("error");
-  const submitLabel = submit.textContent;
-  const apiKey = $("api-key");
-  $("api-key-row").hidden = !KEY_REQUIRED;
+const QUOTE_CHARS = 3000;
 
-  function setBusy(busy) {
-    submit.disabled = busy;
-    submit.textContent = busy ? "Analysing…" : submitLabel;
-    form.setAttribute("aria-busy", String(busy));
-  }
+const $ = (id) => document.getElementById(id);
+const form = $("form");
+const review = $("review");
+const submit = $("submit");
+const result = $("result");
+const error = $("error");
+const submitLabel = submit.textContent;
+$("api-key-row").hidden = !KEY_REQUIRED;
 
-  function showError(message) {
-    result.hidden = true;
-    error.textContent = message;
-    error.hidden = false;
-  }
+function setBusy(busy) {
+  submit.disabled = busy;
+  submit.textContent = busy ? "Analysing…" : submitLabel;
+  form.setAttribute("aria-busy", String(busy));
+}
 
-  function showResult(text, answer) {
-    const positive = answer.label === "positive";
-    const confidence = Math.round((positive ? answer.probability : 1 - answer.probability) * 100);
-    $("label").textContent = positive ? "POSITIVE" : "NEGATIVE";
-    $("confidence").textContent = "Confidence: " + confidence + "%";
-    $("meter-fill").style.width = confidence + "%";
-    showHighlights(text, Array.isArray(answer.words) ? answer.words : []);
-    $("model-version").textContent = answer.model_version ? "Model " + answer.model_version : "";
-    result.className = "result " + (positive ? "positive" : "negative");
-    error.hidden = true;
-    result.hidden = false;
-  }
+function showError(message) {
+  result.hidden = true;
+  error.textContent = message;
+  error.hidden = false;
+}
 
-  // UTF-16 index (JavaScript's) of every code point index (the API's), so emoji do not shift marks.
-  function utf16Offsets(text) {
-    const offsets = [0];
-    for (const ch of text) offsets.push(offsets[offsets.length - 1] + ch.length);
-    return offsets;
-  }
+function showResult(text, answer) {
+  const positive = answer.label === "positive";
+  const confidence = Math.round((positive ? answer.probability : 1 - answer.probability) * 100);
+  $("label").textContent = positive ? "POSITIVE" : "NEGATIVE";
+  $("confidence").textContent = "Confidence: " + confidence + "%";
+  $("meter-fill").style.width = confidence + "%";
+  showHighlights(text, Array.isArray(answer.words) ? answer.words : []);
+  $("model-version").textContent = answer.model_version ? "Model " + answer.model_version : "";
+  result.className = "result " + (positive ? "positive" : "negative");
+  error.hidden = true;
+  result.hidden = false;
+}
 
-  // Marks [{start, end, weight, word}] in JavaScript indices: sorted, inside the shown text, no overlaps.
-  function marksFor(text, words, shown) {
-    const offsets = utf16Offsets(text);
-    const marks = [];
-    for (const item of words) {
-      if (!item || typeof item.weight !== "number" || !Array.isArray(item.spans)) continue;
-      for (const span of item.spans) {
-        if (!Array.isArray(span) || !Number.isInteger(span[0]) || !Number.isInteger(span[1])) continue;
-        const start = offsets[span[0]], end = offsets[span[1]];
-        if (start === undefined || end === undefined || start >= end || end > shown) continue;
-        marks.push({ start, end, weight: item.weight, word: String(item.word) });
-      }
+// UTF-16 index (JavaScript's) of every code point index (the API's), so emoji do not shift marks.
+function utf16Offsets(text) {
+  const offsets = [0];
+  for (const ch of text) offsets.push(offsets[offsets.length - 1] + ch.length);
+  return offsets;
+}
+
+// Marks [{start, end, weight, word}] in JavaScript indices: sorted, inside the shown text, no overlaps.
+function marksFor(text, words, shown) {
+  const offsets = utf16Offsets(text);
+  const marks = [];
+  for (const item of words) {
+    if (!item || typeof item.weight !== "number" || !Array.isArray(item.spans)) continue;
+    for (const span of item.spans) {
+      if (!Array.isArray(span) || !Number.isInteger(span[0]) || !Number.isInteger(span[1])) continue;
+      const start = offsets[span[0]], end = offsets[span[1]];
+      if (start === undefined || end === undefined || start >= end || end > shown) continue;
+      marks.push({ start, end, weight: item.weight, word: String(item.word) });
     }
-    marks.sort((a, b) => a.start - b.start);
-    return marks.filter((mark, i) => i === 0 || mark.start >= marks[i - 1].end);
   }
+  marks.sort((a, b) => a.start - b.start);
+  return marks.filter((mark, i) => i === 0 || mark.start >= marks[i - 1].end);
+}
 
-  // The review as text nodes, with a <mark> per explaining word: colour by sign, intensity by weight.
-  function showHighlights(text, words) {
-    const quoted = $("quoted");
-    const shown = text.length > QUOTE_CHARS ? QUOTE_CHARS : text.length;
-    const marks = marksFor(text, words, shown);
-    const strongest = Math.max(0, ...marks.map((mark) => Math.abs(mark.weight))) || 1;
-    quoted.replaceChildren();
-    let last = 0;
-    for (const mark of marks) {
-      quoted.append(document.createTextNode(text.slice(last, mark.start)));
-      const element = document.createElement("mark");
-      element.className = mark.weight > 0 ? "towards-positive" : "towards-negative";
-      element.style.setProperty("--strength", (0.2 + 0.8 * Math.abs(mark.weight) / strongest).toFixed(3));
-      element.title = mark.word + ": " + (mark.weight > 0 ? "+" : "") + mark.weight.toFixed(3);
-      element.textContent = text.slice(mark.start, mark.end);
-      quoted.append(element);
-      last = mark.end;
-    }
-    quoted.append(document.createTextNode(text.slice(last, shown) + (shown < text.length ? "…" : "")));
-    $("legend").hidden = marks.length === 0;
+// The review as text nodes, with a <mark> per explaining word: colour by sign, intensity by weight.
+function showHighlights(text, words) {
+  const quoted = $("quoted");
+  const shown = text.length > QUOTE_CHARS ? QUOTE_CHARS : text.length;
+  const marks = marksFor(text, words, shown);
+  const strongest = Math.max(0, ...marks.map((mark) => Math.abs(mark.weight))) || 1;
+  quoted.replaceChildren();
+  let last = 0;
+  for (const mark of marks) {
+    quoted.append(document.createTextNode(text.slice(last, mark.start)));
+    const element = document.createElement("mark");
+    element.className = mark.weight > 0 ? "towards-positive" : "towards-negative";
+    element.style.setProperty("--strength", (0.2 + 0.8 * Math.abs(mark.weight) / strongest).toFixed(3));
+    element.title = mark.word + ": " + (mark.weight > 0 ? "+" : "") + mark.weight.toFixed(3);
+    element.textContent = text.slice(mark.start, mark.end);
+    quoted.append(element);
+    last = mark.end;
   }
+  quoted.append(document.createTextNode(text.slice(last, shown) + (shown < text.length ? "…" : "")));
+  $("legend").hidden = marks.length === 0;
+}
 
-  // The API URL asking for the explaining words too (a query parameter keeps it a CORS simple request).
-  function explainUrl() {
-    const url = new URL(API_URL, window.location.href);
-    url.searchParams.set("explain", "true");
-    return url.href;
+// The reply as a checked {label, probability, model_version, words, inference_id}; throws an Error
+// with a readable message. `?explain=true` (a query parameter keeps it a CORS simple request, as does
+// text/plain) asks for the explaining words too.
+async function analyse(text) {
+  const answer = await post(apiUrl({ explain: "true" }), text, "text/plain;charset=UTF-8");
+  if (!isVerdict(answer)) throw new Error(NOT_UNDERSTOOD);
+  return answer;
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = review.value;
+  if (!text.trim()) {
+    showError("Please write a review first.");
+    review.focus();
+    return;
   }
-
-  // The reply as a checked {label, probability, model_version, words}; throws an Error with a readable message.
-  async function analyse(text) {
-    let response;
-    try {
-      const headers = { "Content-Type": "text/plain;charset=UTF-8" }; // a CORS simple request: no preflight
-      if (KEY_REQUIRED && apiKey.value.trim()) headers["x-api-key"] = apiKey.value.trim(); // (then one)
-      response = await fetch(explainUrl(), {
-        method: "POST",
-        headers,
-        body: text,
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (failure) {
-      throw new Error(failure.name === "TimeoutError"
-        ? "The sentiment service took too long to answer. Please try again."
-        : "Could not reach the sentiment service. Check your connection and try again.");
-    }
-    const answer = await response.json().catch(() => null);
-    if (response.status === 403 && KEY_REQUIRED) {
-      throw new Error("The API key is missing, wrong or revoked: enter a valid key.");
-    }
-    if (!response.ok) {
-      const detail = answer && typeof answer.message === "string" ? answer.message : "";
-      throw new Error("Sorry, the review could not be analysed (error " + response.status + ")" +
-        (detail ? ": " + detail : "."));
-    }
-    if (!answer || !["positive", "negative"].includes(answer.label) || typeof answer.probability !== "number") {
-      throw new Error("The sentiment service sent an answer this page does not understand.");
-    }
-    return answer;
+  setBusy(true);
+  try {
+    const answer = await analyse(text);
+    showResult(text, answer);
+    askFeedback(answer);
+  } catch (failure) {
+    showError(failure.message);
+  } finally {
+    setBusy(false);
   }
+});
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const text = review.value;
-    if (!text.trim()) {
-      showError("Please write a review first.");
-      review.focus();
-      return;
-    }
-    setBusy(true);
-    try {
-      showResult(text, await analyse(text));
-    } catch (failure) {
-      showError(failure.message);
-    } finally {
-      setBusy(false);
-    }
+review.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+});
+
+for (const button of document.querySelectorAll("button.example")) {
+  button.addEventListener("click", () => {
+    review.value = button.dataset.review;
+    review.focus();
   });
-
-  review.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
-  });
-
-  for (const button of document.querySelectorAll("button.example")) {
-    button.addEventListener("click", () => {
-      review.value = button.dataset.review;
-      review.focus();
-    });
-  }
-})();
+}

@@ -1,0 +1,270 @@
+"""The local Lambda execution model without processes: the pool's scheduling (idle environments
+first, scale out up to the concurrency, a bounded queue, 429, deadlines, deaths) with environments
+that answer when the test says so, and the runtime's side of an invocation (answer, error, logs,
+REPORT) run in this process. (The same with real worker processes: tests/system/test_execution_environments.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import re
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+
+from sentiment_app.gateway import runtime
+from sentiment_app.gateway.pool import EnvironmentDied, EnvironmentPool, InvocationTimeout, Throttled
+
+REPORT = re.compile(r"REPORT RequestId: (\S+)\tDuration: \d+\.\d\d ms\tBilled Duration: (\d+) ms\t"
+                    r"Memory Size: 256 MB\tMax Memory Used: \d+ MB(\tInit Duration: \d+\.\d\d ms)?")
+
+
+class FakeEnvironment:
+    """Holds each event it is sent until the test answers it, exits or lets the pool kill it."""
+
+    def __init__(self, on_reply: Callable, on_exit: Callable) -> None:
+        self.on_reply, self.on_exit = on_reply, on_exit
+        self.received: list[dict[str, Any]] = []
+        self.killed = False
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.received.append(message)
+
+    def answer(self) -> None:
+        message = self.received[-1]
+        self.on_reply(self, {"result": {"echo": message["event"], "request_id": message["request_id"]}})
+
+    def kill(self) -> None:
+        self.killed = True
+        asyncio.get_running_loop().call_soon(self.exit)
+
+    def exit(self) -> None:
+        self.on_exit(self)
+
+
+class Harness:
+    def __init__(self, concurrency: int, queue_limit: int) -> None:
+        self.started: list[FakeEnvironment] = []
+        self.pool = EnvironmentPool(self.start, concurrency, queue_limit)
+
+    def start(self, on_reply: Callable, on_exit: Callable) -> FakeEnvironment:
+        self.started.append(FakeEnvironment(on_reply, on_exit))
+        return self.started[-1]
+
+    def invoke(self, n: int, timeout_s: float = 30.0) -> asyncio.Task:
+        return asyncio.ensure_future(self.pool.invoke({"n": n}, f"req-{n}", timeout_s))
+
+
+async def settle() -> None:
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+def run(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    asyncio.run(test())
+
+
+def test_events_reach_an_environment_and_answers_come_back() -> None:
+    async def scenario() -> None:
+        harness = Harness(concurrency=2, queue_limit=4)
+        first = harness.invoke(1)
+        await settle()
+        [environment] = harness.started
+        assert environment.received[0]["event"] == {"n": 1} and environment.received[0]["request_id"] == "req-1"
+        assert 29 < environment.received[0]["timeout_s"] <= 30  # what is left of the caller's time
+        environment.answer()
+        assert await first == {"result": {"echo": {"n": 1}, "request_id": "req-1"}}
+        second = harness.invoke(2)  # an idle environment is reused: no second cold start
+        await settle()
+        environment.answer()
+        assert (await second)["result"]["echo"] == {"n": 2} and len(harness.started) == 1
+
+    run(scenario)
+
+
+def test_scales_out_to_the_concurrency_then_queues_then_throttles() -> None:
+    async def scenario() -> None:
+        harness = Harness(concurrency=2, queue_limit=1)
+        running = [harness.invoke(1), harness.invoke(2)]
+        queued = harness.invoke(3)
+        throttled = harness.invoke(4)
+        await settle()
+        assert len(harness.started) == 2  # one environment per event in flight, no more
+        with pytest.raises(Throttled):
+            await throttled  # at once: nobody answered anything yet
+        assert not queued.done()
+        harness.started[0].answer()
+        await settle()
+        assert (await running[0])["result"]["echo"] == {"n": 1}
+        assert harness.started[0].received[-1]["event"] == {"n": 3}  # the freed environment takes the queued event
+        harness.started[0].answer()
+        harness.started[1].answer()
+        assert (await queued)["result"]["echo"] == {"n": 3} and (await running[1])["result"]["echo"] == {"n": 2}
+        assert len(harness.started) == 2
+
+    run(scenario)
+
+
+def test_a_deadline_kills_the_running_environment_and_a_fresh_one_serves_next() -> None:
+    async def scenario() -> None:
+        harness = Harness(concurrency=1, queue_limit=1)
+        hung = harness.invoke(1, timeout_s=0.05)
+        with pytest.raises(InvocationTimeout):
+            await hung
+        assert harness.started[0].killed
+        nxt = harness.invoke(2)
+        await settle()
+        assert len(harness.started) == 2 and harness.started[1].received[0]["event"] == {"n": 2}
+        harness.started[1].answer()
+        assert (await nxt)["result"]["echo"] == {"n": 2}
+
+    run(scenario)
+
+
+def test_a_queued_event_past_its_deadline_leaves_the_queue() -> None:
+    async def scenario() -> None:
+        harness = Harness(concurrency=1, queue_limit=1)
+        busy = harness.invoke(1)
+        waiting = harness.invoke(2, timeout_s=0.05)
+        with pytest.raises(InvocationTimeout):
+            await waiting
+        assert not harness.started[0].killed  # the running event is not the one that timed out
+        later = harness.invoke(3)  # the queue has room again
+        harness.started[0].answer()
+        await settle()
+        assert (await busy)["result"]["echo"] == {"n": 1}
+        assert harness.started[0].received[-1]["event"] == {"n": 3}  # the timed-out event never ran
+        harness.started[0].answer()
+        assert (await later)["result"]["echo"] == {"n": 3}
+
+    run(scenario)
+
+
+def test_an_environment_that_dies_fails_its_event_and_a_fresh_one_takes_the_queue() -> None:
+    async def scenario() -> None:
+        harness = Harness(concurrency=1, queue_limit=2)
+        doomed, queued = harness.invoke(1), harness.invoke(2)
+        await settle()
+        harness.started[0].exit()  # crashed, or killed from outside
+        with pytest.raises(EnvironmentDied):
+            await doomed
+        await settle()
+        assert len(harness.started) == 2 and harness.started[1].received[0]["event"] == {"n": 2}
+        harness.started[1].answer()
+        assert (await queued)["result"]["echo"] == {"n": 2}
+
+    run(scenario)
+
+
+def test_an_environment_that_cannot_start_fails_only_its_event() -> None:
+    async def scenario() -> None:
+        harness = Harness(concurrency=1, queue_limit=1)
+
+        def exhausted(on_reply: Callable, on_exit: Callable) -> FakeEnvironment:
+            raise OSError(24, "Too many open files")
+
+        harness.pool.start = exhausted
+        with pytest.raises(EnvironmentDied, match="Too many open files"):
+            await harness.invoke(1)
+        harness.pool.start = harness.start  # processes can start again
+        later = harness.invoke(2)
+        await settle()
+        harness.started[0].answer()
+        assert (await later)["result"]["echo"] == {"n": 2}
+
+    run(scenario)
+
+
+def test_close_fails_waiting_events_and_kills_every_environment() -> None:
+    async def scenario() -> None:
+        harness = Harness(concurrency=1, queue_limit=2)
+        running, waiting = harness.invoke(1), harness.invoke(2)
+        await settle()
+        await harness.pool.close()
+        assert harness.started[0].killed and harness.pool.size == 0
+        for task in (running, waiting):
+            with pytest.raises(EnvironmentDied):
+                await task
+        with pytest.raises(EnvironmentDied):
+            await harness.invoke(3)
+
+    run(scenario)
+
+
+def test_pool_settings_are_checked() -> None:
+    with pytest.raises(ValueError):
+        EnvironmentPool(lambda on_reply, on_exit: None, concurrency=0)  # type: ignore[arg-type, return-value]
+
+
+# -- the runtime's side ----------------------------------------------------------------------------
+
+def invoke_in_runtime(handler: Callable, init_ms: float | None = None) -> dict[str, Any]:
+    capture = runtime.LogCapture()
+    logging.getLogger().addHandler(capture)
+    try:
+        message = {"request_id": "req-7", "timeout_s": 3.0, "event": {"body": "hello"}}
+        data = runtime.invoke(handler, message, capture, lambda: 42, init_ms)
+    finally:
+        logging.getLogger().removeHandler(capture)
+    decoded = runtime.receive(io.BytesIO(data))
+    assert decoded is not None
+    return decoded
+
+
+def test_the_runtime_answers_with_the_result_the_logs_and_a_report() -> None:
+    function_log = logging.getLogger("tests.function")
+    function_log.setLevel(logging.INFO)
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        function_log.info("handled %s", context.aws_request_id)
+        return {"statusCode": 200, "body": event["body"].upper(), "left_ms": context.get_remaining_time_in_millis()}
+
+    answer = invoke_in_runtime(handler)
+    assert answer["result"]["body"] == "HELLO" and 0 < answer["result"]["left_ms"] <= 3000
+    (name, level, _, message), (report_name, _, _, report) = answer["logs"]
+    assert (name, level, message) == ("tests.function", logging.INFO, "handled req-7")
+    assert report_name == runtime.REPORT_LOGGER
+    match = REPORT.fullmatch(report)
+    assert match and match.group(1) == "req-7" and match.group(3) is None  # a warm start has no Init Duration
+
+
+def test_a_failing_function_is_an_error_answer_with_its_traceback_logged() -> None:
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        raise KeyError("review")
+
+    answer = invoke_in_runtime(handler, init_ms=123.4)
+    assert answer["error"]["errorType"] == "KeyError" and "review" in answer["error"]["errorMessage"]
+    assert "result" not in answer
+    error, report = answer["logs"]
+    assert error[1] == logging.ERROR and "Traceback" in error[3] and "KeyError" in error[3]
+    match = REPORT.fullmatch(report[3])
+    assert match and match.group(3) == "\tInit Duration: 123.40 ms"
+
+
+def test_an_answer_that_is_not_json_is_a_marshal_error() -> None:
+    answer = invoke_in_runtime(lambda event, context: {"statusCode": 200, "body": {1, 2}})
+    assert answer["error"]["errorType"] == "Runtime.MarshalError" and len(answer["logs"]) == 1
+
+
+def test_report_line_bills_whole_milliseconds_and_the_init_phase() -> None:
+    assert runtime.report_line("r", 2.01, 40) == ("REPORT RequestId: r\tDuration: 2.01 ms\tBilled Duration: 3 ms\t"
+                                                  "Memory Size: 256 MB\tMax Memory Used: 40 MB")
+    cold = runtime.report_line("r", 2.0, 40, init_ms=150.5)
+    assert "Billed Duration: 153 ms" in cold and cold.endswith("\tInit Duration: 150.50 ms")
+
+
+def test_messages_round_trip_and_a_short_read_is_the_end() -> None:
+    message = {"event": {"body": "caf\u00e9 \u2603", "n": [1, 2]}, "request_id": "x"}
+    data = runtime.encode(message)
+    stream = io.BytesIO(data + data[:-1])
+    assert runtime.receive(stream) == message
+    assert runtime.receive(stream) is None  # the gateway went away mid-message
+    assert json.loads(data[runtime.HEADER.size:]) == message
+
+
+def test_peak_memory_is_this_process_in_megabytes() -> None:
+    peak = runtime.PeakMemory()()
+    assert 1 <= peak < 64 * 1024
