@@ -11,6 +11,7 @@ holds them in order; ``Init Duration`` appears only on the first invocation (the
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import logging
@@ -141,6 +142,8 @@ def serve(sock: socket.socket, handler: Handler, init_ms: float) -> None:
     with sock.makefile("rb") as stream:
         while (message := receive(stream)) is not None:
             sock.sendall(invoke(handler, message, capture, peak_memory, cold))
+            if cold is not None:  # what the first event built (clients, their service models) stays:
+                gc.freeze()  # kept out of the collector's full passes, which would walk it every time
             cold = None
 
 

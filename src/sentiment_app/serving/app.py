@@ -17,6 +17,7 @@ requests and answers.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import time
@@ -201,6 +202,9 @@ class Container:
                 self.failure = f"{which} could not be loaded: {exc}"
                 self.settled.set()  # wakes the requests waiting in models_ready()
                 raise
+        # The models' objects live as long as the process: kept out of the collector's full
+        # passes, which would otherwise walk them all and stall every request waiting meanwhile.
+        gc.freeze()
         self.ready = True
         self.settled.set()
         if self.on_activity is not None:
