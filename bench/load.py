@@ -156,7 +156,7 @@ def run_wrk(wrk: str, script: Path, url: str, title: str, connections: int, seco
     if done.returncode != 0 or line is None:
         raise SystemExit(f"{' '.join(command)} failed (status {done.returncode}):\n{done.stdout}{done.stderr}")
     result = json.loads(line[len(RESULT_MARK):])
-    statuses = {str(status): n for status, n in result["statuses"].items()}
+    statuses: dict[str, int] = result["statuses"]  # JSON keys are strings already
     if result["failed"]:
         statuses["failed connection"] = result["failed"]
     return Row(title, connections, result["duration_us"] / 1e6, result["requests"], result["p50_us"] / 1000,

@@ -56,9 +56,10 @@ from sentiment_app.data.dataset import load_imdb, stratified_sample
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.gateway.local_stack import stop_process, wait_until_ready
 from sentiment_app.artifacts.locate import bundled_model_dir
-from sentiment_app.serving.lifecycle import HOST, free_port
+from sentiment_app.serving.lifecycle import HOST, capture_options, free_port, server_command
 from sentiment_app.settings import load_settings
 from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS
+from sentiment_app.serving.variants import EndpointConfig
 
 OURS, ORIGINAL = "sentiment_app.inference.handler", "original_handler"
 TEXT = {"content-type": "text/plain"}  # exactly what the original input_fn accepts
@@ -73,6 +74,7 @@ TARGET_ROUTING_MS = 0.1
 TARGET_CAPTURE_MS = 0.3
 BATCH_METRIC = "model_batch_size"
 CAPTURED_METRIC = "data_capture_records_total"
+DROPPED_METRIC = "data_capture_dropped_total"
 BENCH_ENDPOINT = "bench"
 FALLBACK_REVIEWS = (
     "A wonderful film: the acting is superb and the story kept me gripped until the very end.",
@@ -370,23 +372,23 @@ class Overheads:
 def overhead_rows(model: Path, bodies: list[bytes], args: argparse.Namespace, work: Path) -> Overheads:
     """A plain endpoint, one with two variants of the same model, one capturing every invocation:
     one worker each, all running at once, measured interleaved."""
-    server = [sys.executable, "-m", "sentiment_app.cli.endpoint_server", "--workers", "1", "--name", BENCH_ENDPOINT]
+    plain = EndpointConfig.single(model)
     setups = {
-        "(2p) one variant, no capture": ["--model", str(model)],
-        "(2v) two variants of it": ["--variant", f"A={model}:1", "--variant", f"B={model}:1"],
-        "(2c) one variant, 100 % capture": ["--model", str(model), "--capture-percent", "100",
-                                            "--store", str(work / "store")],
+        "(2p) one variant, no capture": (plain, []),
+        "(2v) two variants of it": (EndpointConfig.parse([f"A={model}:1", f"B={model}:1"]), []),
+        "(2c) one variant, 100 % capture": (plain, capture_options(100, str(work / "store"))),
     }
-    urls = [f"http://{HOST}:{free_port(HOST)}" for _ in setups]
+    ports = [free_port(HOST) for _ in setups]
+    urls = [f"http://{HOST}:{port}" for port in ports]
     print("  (2p), (2v), (2c) interleaved ...", file=sys.stderr, flush=True)
     with ExitStack() as servers:
-        for k, (url, options) in enumerate(zip(urls, setups.values())):
-            command = [*server, "--port", url.rsplit(":", 1)[1], *options]
-            servers.enter_context(running(command, f"{url}/ping", work / f"overhead-{k}.log"))
+        for k, (port, (config, options)) in enumerate(zip(ports, setups.values())):
+            command = server_command(config, HOST, port, BENCH_ENDPOINT, ["--workers", "1", *options])
+            servers.enter_context(running(command, f"{urls[k]}/ping", work / f"overhead-{k}.log"))
         latencies, errors = interleaved([f"{url}/invocations" for url in urls], bodies, args.requests)
         capture = metric_samples(f"{urls[2]}/metrics")
     return Overheads(list(setups), latencies, errors, capture.get(CAPTURED_METRIC, 0.0),
-                     capture.get("data_capture_dropped_total", 0.0))
+                     capture.get(DROPPED_METRIC, 0.0))
 
 
 def report_overheads(overheads: Overheads, requests: int) -> None:

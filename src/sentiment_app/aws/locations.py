@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from sentiment_app.errors import SentimentAppError
+from sentiment_app.serving.capture import PREFIX as CAPTURE_PREFIX  # where Data Capture writes, locally too
 from sentiment_app.store import ArtifactStore, open_store
 from sentiment_app.store.s3 import parse_s3_uri
 
 DEFAULT_PREFIX = "sentiment-app"
-CAPTURE_PREFIX = "datacapture"
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 

@@ -35,7 +35,7 @@ def capacity_text(capacity: Capacity) -> str:
 def cost_text(plan: EndpointPlan) -> str:
     """The estimate: per request for serverless; per hour now, and over the scaling range."""
     capacity = plan.capacity
-    if capacity.memory_mb is not None:  # serverless
+    if capacity.serverless:
         return f"{format_serverless_cost(capacity.memory_mb)} (billed per request)"
     now, low, high = (format_cost(hourly_cost(capacity.instance_type, n)) for n in plan.instances)
     return f"{now} now, {low} to {high} as it scales," if plan.scaling else now

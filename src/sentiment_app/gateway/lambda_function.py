@@ -89,6 +89,11 @@ def _header(event: dict[str, Any], name: str) -> str:
     return ""
 
 
+def _content_type(event: dict[str, Any]) -> str:
+    """The request's media type without parameters: ``"text/plain; charset=utf-8"`` → ``"text/plain"``."""
+    return _header(event, "content-type").split(";", 1)[0].strip().lower()
+
+
 def _body_text(event: dict[str, Any], what: str = "review") -> str:
     """The body as text; ``what`` names it in the error messages."""
     raw = event.get("body") or ""
@@ -115,7 +120,7 @@ def review_from(event: dict[str, Any]) -> str | list[str]:
     JSON batch ``{"instances": [...]}`` gives its list of reviews (the endpoint checks each one).
 
     No content type, any ``text/*`` and curl's default form type mean the body is the review itself."""
-    kind = _header(event, "content-type").split(";", 1)[0].strip().lower()
+    kind = _content_type(event)
     if kind != JSON_TYPE and kind not in TEXT_TYPES and not kind.startswith("text/"):
         raise HttpError(415, f'Unsupported content type {kind!r}: send the review as text/plain or JSON {{"review": "..."}}.')
     text = _body_text(event)
@@ -196,7 +201,7 @@ def classify(review: str | list[str], explain: bool = False) -> dict[str, Any]:
         raise HttpError(502, "The sentiment service is unavailable.", repr(exc)) from exc
     if batch:
         return {**_batch_answer(answer, len(review)), "inference_id": inference_id}
-    if not isinstance(answer, dict) or answer.get("label") not in ("positive", "negative"):
+    if not isinstance(answer, dict) or answer.get("label") not in LABELS:
         raise HttpError(502, "The sentiment model sent an unexpected answer.", f"reply: {answer!r:.200}")
     if explain and not isinstance(answer.get("words"), list):
         raise HttpError(502, "The sentiment model sent no explanation.", f"reply: {answer!r:.200}")
@@ -208,7 +213,7 @@ def _batch_answer(answer: Any, count: int) -> dict[str, Any]:
     """The endpoint's answer to ``count`` instances, checked: one verdict per review, in order."""
     predictions = answer.get("predictions") if isinstance(answer, dict) else None
     if not isinstance(predictions, list) or len(predictions) != count or not all(
-            isinstance(p, dict) and p.get("label") in ("positive", "negative") for p in predictions):
+            isinstance(p, dict) and p.get("label") in LABELS for p in predictions):
         raise HttpError(502, "The sentiment model sent an unexpected answer.", f"reply: {answer!r:.200}")
     return {"predictions": [{"label": p["label"], "probability": p.get("probability")} for p in predictions],
             "model_version": answer.get("model_version")}
@@ -243,7 +248,7 @@ def _response(event: dict[str, Any], status: int, payload: dict[str, Any] | None
 def feedback_from(event: dict[str, Any]) -> tuple[str, str]:
     """The ``(inference_id, label)`` of a feedback request; the id in its canonical UUID spelling (it
     becomes a file name)."""
-    kind = _header(event, "content-type").split(";", 1)[0].strip().lower()
+    kind = _content_type(event)
     if kind != JSON_TYPE:
         raise HttpError(415, f"Unsupported content type {kind!r}: {FEEDBACK_SHAPE}")
     try:

@@ -148,12 +148,14 @@ def endpoint_document(endpoint_name: str | None = None) -> Document:
 
 def gateway_document() -> Document:
     """The local API Gateway and its Lambda function, and the web page it serves."""
+    throttled = ("The key's rate limit or daily quota is used up, or every execution environment is busy and the "
+                 "queue is full.")
     message_errors = _errors("Message", {
         400: "Bad input: empty or blank review, invalid UTF-8 or base64, a NUL byte, malformed or misshapen JSON.",
         403: "Missing or invalid x-api-key (when keys are required), or an unknown route.",
         413: "The body is over the size limit.",
         415: "A content type other than text/*, application/json or none.",
-        429: "The key's rate limit or daily quota is used up, or every execution environment is busy and the queue is full.",
+        429: throttled,
         502: "The model endpoint failed.",
         503: "The model endpoint cannot be reached or is starting.",
         504: "The model endpoint did not answer in time.",
@@ -163,7 +165,7 @@ def gateway_document() -> Document:
         403: "Missing or invalid x-api-key (when keys are required).",
         413: "The body is over the size limit.",
         415: "A content type other than application/json.",
-        429: "The key's rate limit or daily quota is used up, or every execution environment is busy and the queue is full.",
+        429: throttled,
         500: "The feedback could not be written.",
         501: "Feedback is not enabled (the function has no FEEDBACK_LOCATION).",
         502: "The feedback could not be stored in S3.",

@@ -50,7 +50,7 @@ def run_monitor(store: ArtifactStore, endpoint: str, model: SentimentModel, base
     feedback = read_feedback(store, endpoint)
     observations = observe(mine, feedback.entries, baseline)
     checks = check(baseline, observations)
-    reviews = int(len(observations.lengths))
+    reviews = len(observations.lengths)
     period = f"{mine[0].time:%Y-%m-%d %H:%M} – {mine[-1].time:%Y-%m-%d %H:%M} UTC" if mine else "-"
     summary = [("endpoint", endpoint), ("model", f"{model.name} {model.version}"),
                ("captured invocations", f"{len(mine):,}"), ("reviews", f"{reviews:,}"),

@@ -21,7 +21,7 @@ from typing import Any
 from tqdm import tqdm
 
 from sentiment_app.errors import SentimentAppError
-from sentiment_app.inference.handler import CSV, JSON, media_type
+from sentiment_app.inference.handler import CSV, JSON, label, media_type
 from sentiment_app.serving.capture import PREFIX
 from sentiment_app.store import ArtifactStore
 
@@ -103,7 +103,7 @@ def reviews_of(kind: str, text: str) -> list[str]:
 def verdicts_of(kind: str, text: str) -> tuple[list[Verdict], str | None]:
     """The verdicts of an answer body and the model version it names (None when it names none)."""
     if kind != JSON:
-        return [Verdict(LABELS[int(float(line) >= 0.5)], None) for line in text.split()], None
+        return [Verdict(label(float(line)), None) for line in text.split()], None
     data = json.loads(text)
     items = data["predictions"] if "predictions" in data else [data]
     verdicts = []

@@ -23,13 +23,13 @@ import random
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from prometheus_client import CollectorRegistry, Counter
 
+from sentiment_app.http_common.observability import new_request_id
 from sentiment_app.inference.handler import CSV, JSON, media_type
 from sentiment_app.store import open_store
 from sentiment_app.store.local import LocalStore
@@ -92,7 +92,7 @@ def capture_record(event: Event) -> dict[str, object]:
             "endpointOutput": {"observedContentType": event.answer_type, "mode": "OUTPUT",
                                "data": output_data, "encoding": output_encoding},
         },
-        "eventMetadata": {"eventId": str(uuid.uuid4()), "inferenceId": event.inference_id,
+        "eventMetadata": {"eventId": new_request_id(), "inferenceId": event.inference_id,
                           "inferenceTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(event.time))},
         "eventVersion": "0",
     }
@@ -207,7 +207,7 @@ class DataCapture:
         in place in a local store, flat in the spool for an S3 one."""
         opened = time.time()
         stamp = time.strftime("%M-%S", time.gmtime(opened))
-        key = f"{PREFIX}/{self.endpoint}/{variant}/{hour}/{stamp}-{int(opened * 1000) % 1000:03d}-{uuid.uuid4()}.jsonl"
+        key = f"{PREFIX}/{self.endpoint}/{variant}/{hour}/{stamp}-{int(opened * 1000) % 1000:03d}-{new_request_id()}.jsonl"
         return CaptureFile(key, self.folder / key.rsplit("/", 1)[0] if self.local else self.folder, hour, opened)
 
     def _rotate_old(self, now: float) -> None:

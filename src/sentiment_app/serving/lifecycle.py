@@ -30,7 +30,7 @@ from sentiment_app.fileio import atomic_write_bytes
 from sentiment_app.artifacts.locate import resolve_model_dir
 from sentiment_app.serving import IDLE_SHUTDOWN_LINE
 from sentiment_app.serving.capture import PREFIX as CAPTURE_PREFIX
-from sentiment_app.serving.variants import MAX_NAME, EndpointConfig, valid_name, write_weights
+from sentiment_app.serving.variants import EndpointConfig, check_name, write_weights
 from sentiment_app.settings import Settings
 
 CREATING, IN_SERVICE, OUT_OF_SERVICE, FAILED = "Creating", "InService", "OutOfService", "Failed"
@@ -83,12 +83,7 @@ class Endpoint:
 
 def validate_name(name: str) -> str:
     """SageMaker's endpoint-name rule; it also keeps names safe as file names."""
-    if not valid_name(name):
-        raise SentimentAppError(
-            f"Invalid endpoint name {name!r}: use at most {MAX_NAME} letters, digits and hyphens, "
-            "starting and ending with a letter or digit."
-        )
-    return name
+    return check_name(name, "endpoint")
 
 
 def record_path(settings: Settings, name: str) -> Path:

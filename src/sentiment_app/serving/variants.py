@@ -36,8 +36,12 @@ MAX_NAME = 63
 DOCUMENT_KEYS = {"VariantName", "ModelName", "InitialVariantWeight"}
 
 
-def valid_name(name: str) -> bool:
-    return len(name) <= MAX_NAME and NAME_PATTERN.fullmatch(name) is not None
+def check_name(name: str, kind: str) -> str:
+    """``name`` if it follows SageMaker's naming rule for a ``kind`` (endpoint or variant), else a clear error."""
+    if len(name) > MAX_NAME or NAME_PATTERN.fullmatch(name) is None:
+        raise SentimentAppError(f"Invalid {kind} name {name!r}: use at most {MAX_NAME} letters, digits and hyphens, "
+                                "starting and ending with a letter or digit.")
+    return name
 
 
 def parse_weight(text: str, where: str) -> float:
@@ -90,9 +94,7 @@ class EndpointConfig:
             raise SentimentAppError("An endpoint needs at least one production variant.")
         names = [variant.name for variant in (*self.production, *self.shadows)]
         for name in names:
-            if not valid_name(name):
-                raise SentimentAppError(f"Invalid variant name {name!r}: use at most {MAX_NAME} letters, digits "
-                                        "and hyphens, starting and ending with a letter or digit.")
+            check_name(name, "variant")
         if duplicates := sorted({name for name in names if names.count(name) > 1}):
             raise SentimentAppError(f"Variant names must be unique; repeated: {', '.join(duplicates)}.")
         check_weights(self.weights)

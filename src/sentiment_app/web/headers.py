@@ -41,18 +41,24 @@ def page_policy(api_url: str = DEFAULT_API_URL) -> str:
     ])
 
 
+def _is_html(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() == HTML
+
+
 def security_headers(content_type: str, api_url: str = DEFAULT_API_URL) -> dict[str, str]:
     """The headers for an answer of ``content_type``: the page's policy for HTML, none allowed else."""
-    is_html = content_type.split(";", 1)[0].strip().lower() == HTML
-    return {**COMMON_HEADERS, "Content-Security-Policy": page_policy(api_url) if is_html else RESOURCE_POLICY}
+    policy = page_policy(api_url) if _is_html(content_type) else RESOURCE_POLICY
+    return {**COMMON_HEADERS, "Content-Security-Policy": policy}
 
 
 class SecurityHeaders:
-    """Adds :func:`security_headers` to every HTTP answer of the wrapped app (set-if-absent)."""
+    """Adds :func:`security_headers` to every HTTP answer of the wrapped app (set-if-absent); both
+    sets are built once, not per answer."""
 
     def __init__(self, app: ASGIApp, api_url: str = DEFAULT_API_URL) -> None:
         self.app = app
-        self.api_url = api_url
+        self.page_headers = security_headers(HTML, api_url)
+        self.resource_headers = security_headers("", api_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,7 +68,8 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in security_headers(headers.get("content-type", ""), self.api_url).items():
+                wanted = self.page_headers if _is_html(headers.get("content-type", "")) else self.resource_headers
+                for name, value in wanted.items():
                     headers.setdefault(name, value)
             await send(message)
 

@@ -6,6 +6,7 @@
 
 import { KEY_REQUIRED, NOT_UNDERSTOOD, apiUrl, isVerdict, post } from "./api.js";
 import { askFeedback } from "./feedback.js";
+import { confidence } from "./reviews.js";
 
 const QUOTE_CHARS = 3000;
 
@@ -32,10 +33,10 @@ function showError(message) {
 
 function showResult(text, answer) {
   const positive = answer.label === "positive";
-  const confidence = Math.round((positive ? answer.probability : 1 - answer.probability) * 100);
+  const percent = Math.round(confidence(answer) * 100);
   $("label").textContent = positive ? "POSITIVE" : "NEGATIVE";
-  $("confidence").textContent = "Confidence: " + confidence + "%";
-  $("meter-fill").style.width = confidence + "%";
+  $("confidence").textContent = "Confidence: " + percent + "%";
+  $("meter-fill").style.width = percent + "%";
   showHighlights(text, Array.isArray(answer.words) ? answer.words : []);
   $("model-version").textContent = answer.model_version ? "Model " + answer.model_version : "";
   result.className = "result " + (positive ? "positive" : "negative");
