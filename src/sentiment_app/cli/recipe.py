@@ -13,6 +13,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
+from sentiment_app.cli.options import MODEL_SOURCE
 from sentiment_app.features.prepare import FeatureSettings
 from sentiment_app.features.vocab import VOCAB_SIZE
 from sentiment_app.models.registry import MODELS, SEED_MODEL, TEXT, ModelChoiceError, resolve_hyperparameters
@@ -69,6 +70,22 @@ def family_option(func: Callable[..., Any]) -> Callable[..., Any]:
         if family and family_alias and family != family_alias:
             raise click.UsageError(f"--family {family} and --model {family_alias} disagree; give --family alone")
         return func(*args, family=family or family_alias or SEED_MODEL, **kwargs)
+
+    return wrapper
+
+
+def input_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--teacher MODEL`` and ``--encoder MODEL`` → ``given_inputs``: the optional channels of the
+    families that take them (``sentiment-app families``)."""
+
+    @click.option("--teacher", type=MODEL_SOURCE,
+                  help="Learn also from this model's soft labels of the unlabeled reviews (built once with a "
+                       "progress bar, then cached in the store; see `sentiment-app teacher-labels`).")
+    @click.option("--encoder", type=MODEL_SOURCE,
+                  help="Reuse this fine-tuned encoder (trained on the same data and seed) instead of fine-tuning one.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, teacher: str | None, encoder: str | None, **kwargs: Any) -> Any:
+        return func(*args, given_inputs={"teacher": teacher, "encoder": encoder}, **kwargs)
 
     return wrapper
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,13 +31,14 @@ from sklearn.linear_model import LogisticRegression
 
 from sentiment_app.data.dataset import Reviews, concatenate
 from sentiment_app.features.ngrams import NgramHasher
+from sentiment_app.features.soft_labels import TEACHER_FILE, SoftLabels, read_soft_labels
 from sentiment_app.features.tokens import sentences, tokenize
 from sentiment_app.models.nbsvm import log_count_ratio
 from sentiment_app.models.text_model import Saved, accuracy
 
 HYPERPARAMETERS = {"ngram_max": 3, "hash_bits": 22, "alpha": 1.0, "C_reviews": 0.3, "C_sentences": 3.0,
                    "sentence_weight": 0.5, "sentence_min": 2, "sentence_max": 20, "C_stack": 1.0,
-                   "calibration_confidence": 0.95}
+                   "calibration_confidence": 0.95, "teacher_weight": 1.0}
 STACK_FEATURES = 5
 
 
@@ -59,15 +61,24 @@ class Members:
     biases: np.ndarray  # [reviews, sentences]
 
     @classmethod
-    def fit(cls, hasher: NgramHasher, train: Reviews, hyper: dict[str, Any], seed: int) -> "Members":
+    def fit(cls, hasher: NgramHasher, train: Reviews, hyper: dict[str, Any], seed: int,
+            teacher: SoftLabels | None = None) -> "Members":
         cuts = sentence_cuts(train, hyper["sentence_min"], hyper["sentence_max"])
-        x = hasher.matrix(train.texts + cuts.texts)
-        labels = np.concatenate([train.labels, cuts.labels])
-        weights = np.concatenate([np.ones(len(train)), np.full(len(cuts), hyper["sentence_weight"])])
-        docs = x[: len(train)]
-        r = log_count_ratio(docs, train.labels, hyper["alpha"])
+        taught = teacher if teacher is not None else SoftLabels([], np.zeros(0, np.float32), np.zeros(0, bool))
+        # Each soft label is two rows, one per class, weighted by the teacher's probability of it.
+        soft_labels = np.concatenate([np.ones(len(taught)), np.zeros(len(taught))])
+        soft_weights = hyper["teacher_weight"] * np.concatenate([taught.probabilities, 1 - taught.probabilities])
+        x = hasher.matrix(train.texts + cuts.texts + taught.texts)
+        x = sparse.vstack([x, x[len(train) + len(cuts):]]).tocsr()
+        labels = np.concatenate([train.labels, cuts.labels, soft_labels])
+        weights = np.concatenate([np.ones(len(train)), np.full(len(cuts), hyper["sentence_weight"]), soft_weights])
+        review_rows = np.concatenate([np.arange(len(train)), len(train) + len(cuts) + np.flatnonzero(
+            np.tile(~taught.sentence, 2))])
+        docs, doc_labels, doc_weights = x[review_rows], labels[review_rows], weights[review_rows]
+        r = log_count_ratio(docs, doc_labels, hyper["alpha"], doc_weights)
         review_lr = LogisticRegression(C=hyper["C_reviews"], solver="liblinear", dual=True, max_iter=1000,
-                                       random_state=seed).fit(docs.multiply(r).tocsr(), train.labels)
+                                       random_state=seed).fit(docs.multiply(r).tocsr(), doc_labels,
+                                                              sample_weight=doc_weights)
         rs = log_count_ratio(x, labels, hyper["alpha"], weights)
         scaled = x.multiply(rs).tocsr()
         norms = np.sqrt(np.asarray(scaled.multiply(scaled).sum(axis=1)).ravel())
@@ -99,19 +110,32 @@ class NBSVMStack:
         self.metrics = metrics or {}
 
     @classmethod
-    def fit(cls, train: Reviews, val: Reviews, hyper: dict[str, Any], seed: int) -> "NBSVMStack":
+    def fit(cls, train: Reviews, val: Reviews, hyper: dict[str, Any], seed: int,
+            teacher_dir: Path | None = None) -> "NBSVMStack":
+        """Stack on ``val`` with members fitted on ``train``, then refit the members on both.
+        ``teacher_dir``: a folder with the teacher's soft labels (:mod:`~sentiment_app.features.soft_labels`)."""
+        soft = read_soft_labels(teacher_dir / TEACHER_FILE) if teacher_dir is not None else None
+        model = cls.fit_held_out(train, val, hyper, seed, soft)
+        model.members = Members.fit(model.hasher, concatenate([train, val]), hyper, seed, soft)
+        if soft is not None:
+            model.metrics["teacher_rows"] = len(soft)
+        return model
+
+    @classmethod
+    def fit_held_out(cls, train: Reviews, val: Reviews, hyper: dict[str, Any], seed: int,
+                     teacher: SoftLabels | None = None) -> "NBSVMStack":
+        """Members fitted on ``train`` alone and the stack on ``val``: what a combiner over this
+        model and others is fitted on before :meth:`refit`."""
         started = time.perf_counter()
         hasher = NgramHasher(hyper["ngram_max"], hyper["hash_bits"], negation=True)
-        members = Members.fit(hasher, train, hyper, seed)
+        members = Members.fit(hasher, train, hyper, seed, teacher)
         calibration = cls.calibration_set(hasher, members, val, hyper)
         x = members.scores(hasher, calibration.texts)
         lr = LogisticRegression(C=hyper["C_stack"], max_iter=5000).fit(x, calibration.labels)
         stack = np.append(lr.coef_.ravel(), lr.intercept_[0]).astype(np.float64)
         model = cls(hyper, members, stack)
-        metrics = {"val_accuracy": accuracy(val.labels, model.logits(val.texts)),
-                   "calibration_rows": len(calibration), "members_seconds": time.perf_counter() - started}
-        model.members = Members.fit(hasher, concatenate([train, val]), hyper, seed)  # all the data, same stack
-        model.metrics = metrics
+        model.metrics = {"val_accuracy": accuracy(val.labels, model.logits(val.texts)),
+                         "calibration_rows": len(calibration), "members_seconds": time.perf_counter() - started}
         return model
 
     @staticmethod

@@ -15,9 +15,12 @@ from torch import nn
 
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.features.prepare import ROWS, TEXT
+from sentiment_app.features.soft_labels import TEACHER_CHANNEL
 from sentiment_app.features.vocab import VOCAB_SIZE
-from sentiment_app.models import bilstm, ensemble, nbsvm, nbsvm_stack, region_cnn
+from sentiment_app.models import bilstm, encoder, encoder_stack, ensemble, nbsvm, nbsvm_stack, region_cnn
 from sentiment_app.models.lstm import LSTMClassifier
+
+ENCODER_CHANNEL = "encoder"  # a fine-tuned encoder model folder, reused instead of fine-tuning again
 
 
 class ModelChoiceError(SentimentAppError, ValueError):
@@ -31,6 +34,7 @@ class ModelSpec:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     channel: str = TEXT
+    inputs: tuple[str, ...] = ()  # optional extra input channels, passed to ``fit`` as ``<name>_dir``
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -54,7 +58,8 @@ MODELS: dict[str, ModelSpec] = {
         factory=nbsvm_stack.NBSVMStack,
         hyperparameters=nbsvm_stack.HYPERPARAMETERS,
         description="Two negation-aware NBSVMs (reviews; reviews + their sentences) stacked by input length, "
-                    "calibrated on movie-grouped validation.",
+                    "calibrated on movie-grouped validation; learns from a teacher's soft labels when given.",
+        inputs=(TEACHER_CHANNEL,),
     ),
     "bilstm": ModelSpec(
         name="bilstm",
@@ -67,6 +72,19 @@ MODELS: dict[str, ModelSpec] = {
         factory=region_cnn.RegionCNN,
         hyperparameters=region_cnn.HYPERPARAMETERS,
         description="Region CNN: one-hot 3-word regions (a table per position), max+mean pooling, early stopping.",
+    ),
+    "encoder": ModelSpec(
+        name="encoder",
+        factory=encoder.Encoder,
+        hyperparameters=encoder.HYPERPARAMETERS,
+        description="Pretrained MiniLM (all-MiniLM-L6-v2) fine-tuned on the reviews' head and tail, early stopping.",
+    ),
+    "encoder-stack": ModelSpec(
+        name="encoder-stack",
+        factory=encoder_stack.EncoderStack,
+        hyperparameters=encoder_stack.HYPERPARAMETERS,
+        description="The fine-tuned encoder and the n-gram stack combined by input length on movie-grouped validation.",
+        inputs=(ENCODER_CHANNEL, TEACHER_CHANNEL),
     ),
     "ensemble": ModelSpec(
         name="ensemble",

@@ -41,8 +41,18 @@ def parse_args(argv: list[str], description: str) -> argparse.Namespace:
     validation = os.environ.get("SM_CHANNEL_VALIDATION")
     p.add_argument("--validation-dir", type=Path, default=Path(validation) if validation else None,
                    help="lstm-seed reports its accuracy per epoch on it; the text families never read it")
+    for name in get_spec(family).inputs if family in MODELS else ():
+        given = os.environ.get(f"SM_CHANNEL_{name.upper()}")
+        p.add_argument(f"--{name}-dir", type=Path, default=Path(given) if given else None,
+                       help=f"the optional {name} channel (SM_CHANNEL_{name.upper()})")
     p.add_argument("--checkpoint-dir", type=Path, default=base / "checkpoints")
     return p.parse_args(argv)
+
+
+def inputs(args: argparse.Namespace) -> dict[str, Path]:
+    """The family's optional channels that were given, as ``fit`` takes them (``<name>_dir``)."""
+    names = (f"{name}_dir" for name in get_spec(args.family).inputs)
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
 def hyperparameters(args: argparse.Namespace) -> dict:

@@ -21,7 +21,7 @@ from sentiment_app.artifacts.model_dir import save_model_dir
 from sentiment_app.data.dataset import Reviews, concatenate, split_by_movie
 from sentiment_app.features.prepare import EXTRA_FILE, extra_record, read_texts
 from sentiment_app.models.registry import get_spec
-from sentiment_app.training.arguments import hyperparameters, parse_args
+from sentiment_app.training.arguments import hyperparameters, inputs, parse_args
 
 
 def load_text_channel(folder: Path) -> Reviews:
@@ -46,13 +46,14 @@ def train_text_model(argv: list[str], data_fingerprint: Callable[[Path], str]) -
     if extra:
         fit = concatenate([fit, read_texts(args.data_dir / EXTRA_FILE)])
     started = time.perf_counter()
-    saved = spec.factory.fit(fit, val, hyper, args.seed).save()
+    channels = inputs(args)
+    saved = spec.factory.fit(fit, val, hyper, args.seed, **channels).save()
     seconds = time.perf_counter() - started
     print(f"{args.family}: validation accuracy {saved.metrics.get('val_accuracy', float('nan')):.4f}, "
           f"{seconds:.1f} s", flush=True)
     config = {"model": args.family, "hyperparameters": hyper, "state": saved.state,
               "training": {"seed": args.seed, "validation_fraction": args.validation_fraction}}
     metrics = {**saved.metrics, "train_rows": len(fit), "validation_rows": len(val), "seconds": seconds,
-               "extra_data": extra}
+               "extra_data": extra, "inputs": {name: data_fingerprint(path) for name, path in channels.items()}}
     save_model_dir(args.model_dir, saved.tensors, config, saved.vocab, metrics, data_fingerprint(args.data_dir))
     return metrics

@@ -42,8 +42,13 @@ class TrainingJob:
         return self.job_dir / "output" / "train.log"
 
 
-def job_name(prepared: PreparedData, hyperparameters: dict[str, Any]) -> str:
-    key = json.dumps({"data": prepared.fingerprint, "hp": hyperparameters}, sort_keys=True)
+Channels = dict[str, dict[str, str]]  # channel → file name → store key
+
+
+def job_name(prepared: PreparedData, hyperparameters: dict[str, Any], inputs: Channels | None = None) -> str:
+    """From the data, the hyperparameters and any extra input channels (their keys are content-addressed)."""
+    key = json.dumps({"data": prepared.fingerprint, "hp": hyperparameters, **({"inputs": inputs} if inputs else {})},
+                     sort_keys=True)
     return f"sentiment-{hyperparameters['family']}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
 
@@ -78,9 +83,8 @@ def _environment(job_dir: Path, name: str, hyperparameters: dict[str, Any], chan
     return env
 
 
-def _lay_out(job_dir: Path, store: ArtifactStore, prepared: PreparedData, hyperparameters: dict[str, Any]) -> list[str]:
+def _lay_out(job_dir: Path, store: ArtifactStore, channels: Channels, hyperparameters: dict[str, Any]) -> list[str]:
     """Create the ``/opt/ml`` tree and copy the channels in from the store; return channel names."""
-    channels = prepared.channels
     for channel, files in channels.items():
         for filename, key in files.items():
             target = job_dir / "input" / "data" / channel / filename
@@ -125,15 +129,15 @@ def _run(job_dir: Path, name: str, hyperparameters: dict[str, Any], channels: li
 
 def run_training_job(
     settings: Settings, store: ArtifactStore, prepared: PreparedData, hyperparameters: dict[str, Any],
-    nproc_per_node: int = 1,
+    nproc_per_node: int = 1, inputs: Channels | None = None,
 ) -> TrainingJob:
     """Run (or resume, or find finished) the training job for this data and these hyperparameters.
 
     ``nproc_per_node`` > 1 trains with that many processes (``training.distributed``). It is not a
     hyperparameter: ``--batch-size`` stays the global batch, so the recipe, the job name (its cache
     key) and its checkpoints are the same for any process count, and an interrupted job may resume
-    with another."""
-    name = job_name(prepared, hyperparameters)
+    with another. ``inputs``: the family's optional channels (``teacher``, ``encoder``)."""
+    name = job_name(prepared, hyperparameters, inputs)
     job_dir = settings.jobs / name
     archive_key = f"jobs/{name}/output/model.tar.gz"
     job = TrainingJob(name, job_dir, models_root(settings) / name, store.url(archive_key))
@@ -141,7 +145,7 @@ def run_training_job(
         if not store.exists(archive_key):  # finished while another store was selected
             store.put_file(archive_key, job_dir / "output" / "model.tar.gz")
         return job
-    channels = _lay_out(job_dir, store, prepared, hyperparameters)
+    channels = _lay_out(job_dir, store, {**prepared.channels, **(inputs or {})}, hyperparameters)
     (job_dir / "output" / "failure").unlink(missing_ok=True)
     _run(job_dir, name, hyperparameters, channels, nproc_per_node)
     archive = pack_model_archive(job_dir / "model", job_dir / "output" / "model.tar.gz")

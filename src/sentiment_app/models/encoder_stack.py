@@ -1,0 +1,121 @@
+"""The fine-tuned encoder and the n-gram stack combined by input length.
+
+The n-gram stack (:mod:`.nbsvm_stack`) reads long reviews well and fast; the encoder
+(:mod:`.encoder`) reads a short sentence far better (negation, other domains) but sees only a
+review's head and tail. A logistic regression over ``[z_n, z_e, z_n·g, z_e·g, g]`` (their logits
+and ``g = log(1 + tokens)``) combines them on the n-gram stack's calibration set of the
+movie-grouped validation part (its reviews, and confident sentences of them), so the mix shifts
+with the input's length and the probability stays calibrated.
+
+``max_encoder_words`` > 0 runs the encoder only on inputs of at most that many tokens; longer
+ones get the n-gram stack's answer alone, at its speed. 0 runs it on every input.
+
+The encoder is fine-tuned here, or taken from the ``encoder`` channel: a model folder of the
+``encoder`` family trained on the same training part (checked by its validation fingerprint), so
+the hour of fine-tuning is not spent twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from sentiment_app.artifacts.model_dir import load_model_dir
+from sentiment_app.data.dataset import Reviews, concatenate
+from sentiment_app.errors import ArtifactError, DataError
+from sentiment_app.features.soft_labels import TEACHER_FILE, read_soft_labels
+from sentiment_app.features.tokens import tokenize
+from sentiment_app.models import encoder, nbsvm_stack
+from sentiment_app.models.ensemble import member_hyper
+from sentiment_app.models.text_model import Saved, accuracy
+from sklearn.linear_model import LogisticRegression
+
+MEMBERS = {"ngram": nbsvm_stack.HYPERPARAMETERS, "encoder": encoder.HYPERPARAMETERS}
+HYPERPARAMETERS = {**{f"{member}_{key}": value for member, hp in MEMBERS.items() for key, value in hp.items()},
+                   "max_encoder_words": 0, "C_combine": 1.0}
+FEATURES = 5
+
+
+def reused_encoder(folder: Path, val: Reviews) -> encoder.Encoder:
+    """The ``encoder`` model in ``folder``, once its validation part is shown to be ``val``."""
+    artifacts = load_model_dir(folder)
+    if artifacts.config.get("model") != "encoder":
+        raise ArtifactError(f"{folder} holds a {artifacts.config.get('model')!r} model, not an encoder")
+    if artifacts.metrics.get("validation_fingerprint") != val.fingerprint():
+        raise ArtifactError(f"The encoder in {folder} was validated on other reviews than this job's validation "
+                            "part: train it on the same data, seed and validation fraction, or leave the encoder "
+                            "channel out to fine-tune one here")
+    saved = Saved(artifacts.state_dict, artifacts.vocab, artifacts.config.get("state", {}), artifacts.metrics)
+    return encoder.Encoder.restore(artifacts.config["hyperparameters"], saved)
+
+
+class EncoderStack:
+    name = "encoder-stack"
+
+    def __init__(self, hyper: dict[str, Any], ngram: nbsvm_stack.NBSVMStack, net: encoder.Encoder,
+                 combine: np.ndarray, metrics: dict | None = None) -> None:
+        self.hyper = hyper
+        self.ngram = ngram
+        self.encoder = net
+        self.combine = combine  # FEATURES coefficients, then the intercept
+        self.metrics = metrics or {}
+
+    @classmethod
+    def fit(cls, train: Reviews, val: Reviews, hyper: dict[str, Any], seed: int,
+            encoder_dir: Path | None = None, teacher_dir: Path | None = None) -> "EncoderStack":
+        ngram_hyper = member_hyper(hyper, "ngram")
+        soft = read_soft_labels(teacher_dir / TEACHER_FILE) if teacher_dir is not None else None
+        ngram = nbsvm_stack.NBSVMStack.fit_held_out(train, val, ngram_hyper, seed, soft)
+        net = (reused_encoder(encoder_dir, val) if encoder_dir is not None
+               else encoder.Encoder.fit(train, val, member_hyper(hyper, "encoder"), seed))
+        calibration = nbsvm_stack.NBSVMStack.calibration_set(ngram.hasher, ngram.members, val, ngram_hyper)
+        lengths = np.array([len(tokenize(text)) for text in calibration.texts])
+        read = np.flatnonzero(_reads(lengths, hyper["max_encoder_words"]))
+        if len(np.unique(calibration.labels[read])) < 2:
+            raise DataError(f"max_encoder_words={hyper['max_encoder_words']} leaves {len(read)} validation texts of "
+                            "one label or none to combine the models on: raise it, or train on more reviews")
+        texts = [calibration.texts[i] for i in read]
+        x = _features(ngram.logits(texts), net.logits(texts), lengths[read])
+        lr = LogisticRegression(C=hyper["C_combine"], max_iter=5000).fit(x, calibration.labels[read])
+        combine = np.append(lr.coef_.ravel(), lr.intercept_[0]).astype(np.float64)
+        model = cls(hyper, ngram, net, combine)
+        model.metrics = {"val_accuracy": accuracy(val.labels, model.logits(val.texts)), "combined_rows": len(read),
+                         "ngram": ngram.metrics, "encoder": net.metrics}
+        ngram.members = nbsvm_stack.Members.fit(ngram.hasher, concatenate([train, val]), ngram_hyper, seed, soft)
+        return model
+
+    @classmethod
+    def restore(cls, hyper: dict[str, Any], saved: Saved) -> "EncoderStack":
+        part = lambda name: {k.removeprefix(f"{name}."): v for k, v in saved.tensors.items() if k.startswith(f"{name}.")}  # noqa: E731
+        ngram = nbsvm_stack.NBSVMStack.restore(member_hyper(hyper, "ngram"), Saved(part("ngram")))
+        net = encoder.Encoder.restore(saved.state["encoder_hyperparameters"], Saved(part("encoder"), saved.vocab, saved.state))
+        return cls(hyper, ngram, net, saved.tensors["combine"].numpy().astype(np.float64), saved.metrics)
+
+    def save(self) -> Saved:
+        net = self.encoder.save()
+        tensors = {**{f"ngram.{k}": v for k, v in self.ngram.save().tensors.items()},
+                   **{f"encoder.{k}": v for k, v in net.tensors.items()}, "combine": torch.from_numpy(self.combine)}
+        state = {**net.state, "encoder_hyperparameters": self.encoder.hyper}  # a reused encoder keeps its own
+        return Saved(tensors, vocab=net.vocab, state=state, metrics=self.metrics)
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        out = self.ngram.logits(texts).astype(np.float64)
+        lengths = np.array([len(tokenize(text)) for text in texts], dtype=np.int64)
+        read = np.flatnonzero(_reads(lengths, self.hyper["max_encoder_words"]))
+        if len(read):
+            z = _features(out[read], self.encoder.logits([texts[i] for i in read]), lengths[read])
+            out[read] = z @ self.combine[:FEATURES] + self.combine[FEATURES]
+        return out.astype(np.float32)
+
+
+def _reads(lengths: np.ndarray, max_words: int) -> np.ndarray:
+    """Which inputs the encoder reads."""
+    return lengths <= max_words if max_words > 0 else np.ones(len(lengths), dtype=bool)
+
+
+def _features(z_ngram: np.ndarray, z_encoder: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    g = np.log1p(lengths)
+    return np.column_stack([z_ngram, z_encoder, z_ngram * g, z_encoder * g, g]).astype(np.float64)
