@@ -6,6 +6,7 @@ copies the verified model directory into the package and writes its model card f
 metrics:
 
     .venv/bin/python scripts/build_default_model.py --data ../shared/data [--family NAME] [--home DIR]
+                     [--hp KEY=VALUE ...] [--teacher MODEL] [--encoder MODEL]
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from sentiment_app.artifacts.model_dir import load_model_dir
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.models.registry import DEFAULT_MODEL, MODELS, ROWS
-from sentiment_app.pipeline import DataOptions, Hyperparameters, run_pipeline
+from sentiment_app.pipeline import DataOptions, Hyperparameters, family_inputs, run_pipeline
 from sentiment_app.settings import load_settings
 
 CARD = """# Bundled model card: `{name}` (version {version})
@@ -68,9 +69,14 @@ def main() -> None:
     parser.add_argument("--data", required=True, help="Local IMDB data (archive, aclImdb/ or CSV pair).")
     parser.add_argument("--home", help="Home for the store, jobs and models [SENTIMENT_APP_HOME].")
     parser.add_argument("--family", choices=sorted(MODELS), default=DEFAULT_MODEL, help=f"[{DEFAULT_MODEL}]")
+    parser.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE", help="a hyperparameter (repeatable)")
+    parser.add_argument("--teacher", help="a teacher model whose soft labels the family learns from")
+    parser.add_argument("--encoder", help="a fine-tuned encoder the family reuses")
     args = parser.parse_args()
     settings = load_settings(home=args.home, data=args.data)
-    metrics = run_pipeline(settings, DataOptions(), Hyperparameters(family=args.family))
+    params = tuple(tuple(value.split("=", 1)) for value in args.hp)
+    inputs = family_inputs(settings, DataOptions(), args.family, args.teacher, args.encoder)
+    metrics = run_pipeline(settings, DataOptions(), Hyperparameters(family=args.family, params=params), inputs=inputs)
     source, target = Path(metrics["model_dir"]), bundled_model_dir(args.family)
     artifacts = load_model_dir(source)  # verifies every checksum before anything is copied
     shutil.rmtree(target, ignore_errors=True)

@@ -135,6 +135,20 @@ def test_explaining_words_are_highlighted_green_and_red(page: sync_api.Page) -> 
     assert strongest["rgba"][3] > weakest["rgba"][3]  # intensity follows the weight
 
 
+def test_a_mixed_review_shows_each_sentences_verdict(page: sync_api.Page) -> None:
+    review = "The acting was wonderful and moving. The plot was a dull, stupid mess."
+    analyse(page, review)
+    sync_api.expect(page.locator("#sentences")).to_be_visible()
+    items = page.locator("#sentence-list li")
+    sync_api.expect(items).to_have_count(2)
+    first, second = items.nth(0).text_content(), items.nth(1).text_content()
+    assert first.startswith("positive ") and first.endswith("The acting was wonderful and moving."), first
+    assert second.startswith("negative ") and second.endswith("The plot was a dull, stupid mess."), second
+    assert items.nth(0).get_attribute("class") == "towards-positive"
+    analyse(page, POSITIVE)  # one sentence
+    sync_api.expect(page.locator("#sentences")).to_be_hidden()  # the overall verdict says it all
+
+
 def test_markup_in_a_review_stays_text_among_highlights(page: sync_api.Page) -> None:
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))

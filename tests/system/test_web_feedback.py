@@ -23,8 +23,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def app(home: Path) -> Iterator[ServedApp]:
-    """``serve`` capturing every invocation, so that feedback has a review to join."""
-    with served_app(home, "--capture-percent", "100") as served:
+    """``serve`` as it starts by default: it keeps every review, so that feedback has one to join."""
+    with served_app(home) as served:
         yield served
 
 
@@ -36,6 +36,7 @@ def test_wrong_on_a_verdict_puts_the_review_with_the_other_label_in_the_export(p
     verdict = page.text_content("#label").strip().lower()
     assert verdict in ("positive", "negative")
     page.wait_for_selector("#feedback:not([hidden])")
+    assert "What is kept" in page.text_content("#feedback-kept")
     with page.expect_response(lambda reply: reply.url.endswith("/api/feedback")) as posted:
         page.click("#feedback-wrong")
     assert posted.value.status == 202

@@ -75,8 +75,10 @@ def test_families_command_lists_families_and_marks_the_default() -> None:
     assert [m["name"] for m in listed] == list(MODELS)
     assert [m["name"] for m in listed if m["default"]] == [DEFAULT_MODEL]
     assert next(m for m in listed if m["name"] == "nbsvm")["hyperparameters"]["ngram_max"] == 3
+    assert next(m for m in listed if m["name"] == "encoder-stack")["inputs"] == ["encoder", "teacher"]
     text = CliRunner().invoke(main, ["families"]).output
     assert f"{DEFAULT_MODEL} (default)" in text and "lstm-seed (training default)" in text
+    assert "optional inputs: --encoder MODEL, --teacher MODEL" in text
 
 
 @pytest.mark.parametrize("family, hyper", [

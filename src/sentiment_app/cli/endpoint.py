@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sentiment_app.cli.options import CAPTURE_PERCENT_OPTION, with_settings, with_variants
+from sentiment_app.cli.options import capture_percent_option, with_settings, with_variants
 from sentiment_app.cli.output import duration, table
 from sentiment_app.serving import lifecycle
 from sentiment_app.serving.lifecycle import Endpoint
@@ -25,7 +25,7 @@ def endpoint() -> None:
 @with_variants
 @click.option("--port", type=click.IntRange(1, 65535), help="Port on 127.0.0.1 [default: a free one].")
 @click.option("--idle-timeout", type=click.FloatRange(min=0, min_open=True), help="Stop after this many seconds without an invocation.")
-@CAPTURE_PERCENT_OPTION
+@capture_percent_option()
 @with_settings
 def create(name: str, config: EndpointConfig, port: int | None, idle_timeout: float | None, capture_percent: float,
            settings: Settings) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from sentiment_app.cli.options import CAPTURE_PERCENT_OPTION
+from sentiment_app.cli.options import capture_percent_option
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.inference.handler import MAX_INVOKE_BYTES
 from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS
@@ -43,7 +43,7 @@ def endpoint_config(model_dir: Path | None, variants: tuple[str, ...], shadows: 
               help="A shadow variant (repeatable): scores a copy of every request; its answers are compared, never sent.")
 @click.option("--weights-file", type=click.Path(dir_okay=False, path_type=Path),
               help="A JSON file of variant weights, re-read whenever it changes (endpoint update-weights writes it).")
-@CAPTURE_PERCENT_OPTION
+@capture_percent_option()
 @click.option("--store", "store_uri", metavar="URI",
               help="Where Data Capture writes: a folder or s3://bucket/prefix [SENTIMENT_APP_STORE; default: <home>/store].")
 @click.option("--host", default="127.0.0.1", help="Interface to bind; 0.0.0.0 exposes the endpoint to the network.")

@@ -11,7 +11,8 @@ from sentiment_app.models.registry import DEFAULT_MODEL, MODELS, SEED_MODEL
 
 def describe() -> list[dict]:
     return [{"name": spec.name, "default": spec.name == DEFAULT_MODEL, "reads": spec.channel,
-             "hyperparameters": spec.hyperparameters, "description": spec.description} for spec in MODELS.values()]
+             "inputs": list(spec.inputs), "hyperparameters": spec.hyperparameters, "description": spec.description}
+            for spec in MODELS.values()]
 
 
 @click.command("families")
@@ -30,3 +31,5 @@ def families(as_json: bool) -> None:
         marks = [m for m, on in (("default", row["default"]), ("training default", row["name"] == SEED_MODEL)) if on]
         click.echo(f"{row['name']}{' (' + ', '.join(marks) + ')' if marks else ''}: {row['description']}")
         click.echo("    " + " ".join(f"{k}={v}" for k, v in row["hyperparameters"].items()))
+        if row["inputs"]:
+            click.echo("    optional inputs: " + ", ".join(f"--{name} MODEL" for name in row["inputs"]))

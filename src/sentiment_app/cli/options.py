@@ -109,10 +109,13 @@ def with_variants(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-CAPTURE_PERCENT_OPTION = click.option(
-    "--capture-percent", type=click.FloatRange(0, 100), default=0.0,
-    help="Data Capture: the share of invocations (0-100 %) whose request and answer are kept in the store under "
-         "datacapture/<endpoint>/<variant>/; 0 is off.")
+def capture_percent_option(default: float = 0.0) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--capture-percent``: ``serve`` keeps every review by default, so the page's feedback can be
+    joined to it; the endpoint commands capture nothing unless asked."""
+    return click.option(
+        "--capture-percent", type=click.FloatRange(0, 100), default=default, show_default=True,
+        help="Data Capture: the share of invocations (0-100 %) whose request and answer are kept in the store "
+             "under datacapture/<endpoint>/<variant>/; 0 is off.")
 
 
 def with_settings(func: Callable[..., Any]) -> Callable[..., Any]:

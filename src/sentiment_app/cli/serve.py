@@ -15,7 +15,7 @@ from types import FrameType
 import click
 import uvicorn
 
-from sentiment_app.cli.options import CAPTURE_PERCENT_OPTION, with_settings, with_variants
+from sentiment_app.cli.options import capture_percent_option, with_settings, with_variants
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.gateway.access import AccessControl
 from sentiment_app.gateway.apikeys import ApiKeyStore
@@ -50,7 +50,7 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 @click.command(context_settings={"show_default": True})
 @with_variants
-@CAPTURE_PERCENT_OPTION
+@capture_percent_option(100.0)
 @click.option("--port", type=click.IntRange(1, 65535), default=3000, help="Port of the web page and API.")
 @click.option("--endpoint-port", type=click.IntRange(1, 65535), default=8080, help="Port of the endpoint server.")
 @click.option("--host", default="127.0.0.1", help="Interface to bind; 0.0.0.0 exposes the app to the network.")

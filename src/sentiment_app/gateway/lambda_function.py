@@ -8,7 +8,9 @@ takes the raw review (``text/*`` or no type; other types get 415), ``{"review": 
 ``{"instances": ["...", ...]}`` (answered as ``predictions`` in order), answers CORS preflights, and turns
 every failure into ``{"message": ...}`` with a fitting status instead of a bare API Gateway 502.
 With the query parameter ``explain=true`` the answer also lists the words behind the verdict
-(``words``: word, signed weight, character offsets), which the endpoint computes. Every answer
+(``words``: word, signed weight, character offsets), which the endpoint computes, and with
+``sentences=true`` each sentence's verdict (``sentences``: character offsets, label, probability).
+Every answer
 carries an ``inference_id`` (a uuid4, passed to the endpoint as ``InferenceId`` so Data Capture
 records it); ``POST`` on a path ending in ``/feedback`` with ``{"inference_id": ..., "label":
 "positive"|"negative"}`` stores what the review really was, for retraining and monitoring.
@@ -165,22 +167,25 @@ def _client_error(exc: ClientError) -> HttpError:
     return HttpError(502, "The sentiment service is unavailable.", detail)
 
 
-def explain_requested(event: dict[str, Any]) -> bool:
-    return str((event.get("queryStringParameters") or {}).get("explain", "")).lower() in ("1", "true")
+def requested(event: dict[str, Any], flag: str) -> bool:
+    """Whether the query string turns ``flag`` (``explain``, ``sentences``) on."""
+    return str((event.get("queryStringParameters") or {}).get(flag, "")).lower() in ("1", "true")
 
 
-def classify(review: str | list[str], explain: bool = False) -> dict[str, Any]:
+def classify(review: str | list[str], explain: bool = False, sentences: bool = False) -> dict[str, Any]:
     """Ask the SageMaker endpoint; the reply is ``{"label", "probability", "model_version"}``, plus
-    ``words`` and ``truncated`` when an explanation is asked for; for a list of reviews it is
+    ``words`` and ``truncated`` when an explanation is asked for and ``sentences`` (each with its
+    ``start``, ``end``, ``label`` and ``probability``) when those are; for a list of reviews it is
     ``{"predictions": [{"label", "probability"}, ...], "model_version"}``; either with the request's
     ``inference_id``."""
     batch = isinstance(review, list)
-    if batch and explain:
-        raise HttpError(400, "Explanations are for one review at a time, not for a batch of instances.")
+    if batch and (explain or sentences):
+        raise HttpError(400, "Explanations and sentences are for one review at a time, not for a batch of instances.")
     endpoint = os.environ.get("ENDPOINT_NAME")
     if not endpoint:
         raise HttpError(502, "The sentiment service is not configured.", "ENDPOINT_NAME is not set")
-    request = {"instances": review} if batch else {"review": review, "explain": True} if explain else {"review": review}
+    request = {"instances": review} if batch else {"review": review, **({"explain": True} if explain else {}),
+                                                   **({"sentences": True} if sentences else {})}
     payload = json.dumps(request, ensure_ascii=False).encode("utf-8")
     if len(payload) > MAX_BODY_BYTES:
         raise HttpError(413, f"The review is too long: at most {MAX_BODY_BYTES} bytes.")
@@ -205,7 +210,10 @@ def classify(review: str | list[str], explain: bool = False) -> dict[str, Any]:
         raise HttpError(502, "The sentiment model sent an unexpected answer.", f"reply: {answer!r:.200}")
     if explain and not isinstance(answer.get("words"), list):
         raise HttpError(502, "The sentiment model sent no explanation.", f"reply: {answer!r:.200}")
-    keys = ("label", "probability", "model_version") + (("truncated", "words") if explain else ())
+    if sentences and not isinstance(answer.get("sentences"), list):
+        raise HttpError(502, "The sentiment model sent no sentences.", f"reply: {answer!r:.200}")
+    keys = (("label", "probability", "model_version") + (("truncated", "words") if explain else ())
+            + (("sentences",) if sentences else ()))
     return {**{key: answer.get(key) for key in keys}, "inference_id": inference_id}
 
 
@@ -324,7 +332,7 @@ def _predict(event: dict[str, Any], record: dict[str, Any]) -> Answer:
     review = review_from(event)
     reviews = review if isinstance(review, list) else [review]
     record.update(reviews=len(reviews), review_chars=sum(map(len, reviews)))
-    result = classify(review, explain_requested(event))
+    result = classify(review, requested(event, "explain"), requested(event, "sentences"))
     record.update(label=result.get("label"), inference_id=result["inference_id"])  # no label for a batch
     return 200, result
 

@@ -36,7 +36,9 @@ SCHEMAS: dict[str, Any] = {
     "ReviewRequest": {
         "type": "object", "required": ["review"],
         "properties": {"review": TEXT_BODY, "explain": {"type": "boolean", "default": False,
-                                                        "description": "Also list the words behind the verdict."}},
+                                                        "description": "Also list the words behind the verdict."},
+                       "sentences": {"type": "boolean", "default": False,
+                                     "description": "Also give each sentence's verdict."}},
     },
     "InstancesRequest": {
         "type": "object", "required": ["instances"],
@@ -44,7 +46,14 @@ SCHEMAS: dict[str, Any] = {
     },
     "Prediction": {
         "type": "object", "required": ["label", "probability", "model_version"],
-        "properties": {"label": LABEL, "probability": PROBABILITY, "model_version": {"type": "string"}},
+        "properties": {"label": LABEL, "probability": PROBABILITY, "model_version": {"type": "string"},
+                       "sentences": _ref("Sentences")},
+    },
+    "Sentences": {
+        "type": "array", "description": "Asked with sentences: each sentence's place in the review and verdict.",
+        "items": {"type": "object", "required": ["start", "end", "label", "probability"],
+                  "properties": {"start": {"type": "integer"}, "end": {"type": "integer"}, "label": LABEL,
+                                 "probability": PROBABILITY}},
     },
     "Predictions": {
         "type": "object", "required": ["predictions", "model_version"],
@@ -60,6 +69,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "label": LABEL, "probability": PROBABILITY, "model_version": {"type": "string"},
             "truncated": {"type": "boolean", "description": "Only the start of a long review was explained."},
+            "sentences": _ref("Sentences"),
             "words": {"type": "array", "items": {
                 "type": "object", "required": ["word", "weight", "start", "end"],
                 "properties": {"word": {"type": "string"}, "weight": {"type": "number"},
@@ -186,6 +196,8 @@ def gateway_document() -> Document:
                 "parameters": [
                     {"name": "explain", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]},
                      "description": "true: also list the words behind the verdict."},
+                    {"name": "sentences", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]},
+                     "description": "true: also give each sentence's verdict (one review only)."},
                     api_key,
                 ],
                 "requestBody": {"required": True, "content": {

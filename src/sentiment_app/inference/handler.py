@@ -5,7 +5,8 @@ re-exports these). Request content types: ``text/plain`` (one raw review, as the
 sends), ``application/json`` (``{"review": "..."}`` or ``{"instances": ["...", ...]}``) and
 ``text/csv`` (one review per line). Replies: the original bare ``1.0``/``0.0`` for ``text/plain``;
 JSON with label, probability of positive and model version for ``application/json``.
-``{"review": "...", "explain": true}`` also asks which words made the verdict (``explain.py``).
+``{"review": "...", "explain": true}`` also asks which words made the verdict (``explain.py``),
+``"sentences": true`` the verdict of each of its sentences (``sentences.py``).
 Errors carry the HTTP status a SageMaker container would answer with (400, 406, 415).
 """
 
@@ -17,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from sentiment_app.inference.explain import Explanation, occlude
+from sentiment_app.inference.explain import Explanation, Occlusion, occlude
+from sentiment_app.inference.sentences import sentence_spans
 from sentiment_app.inference.model import SentimentModel
 
 JSON, TEXT, CSV = "application/json", "text/plain", "text/csv"
@@ -42,11 +44,19 @@ class InferenceError(Exception):
 @dataclass(frozen=True)
 class Reviews:
     """Decoded request: the review texts, whether the caller sent just one, and whether it asks
-    for an explanation (only for one review)."""
+    for an explanation and for each sentence's verdict (both only for one review)."""
 
     texts: list[str]
     single: bool
     explain: bool = False
+    sentences: bool = False
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    probability: float
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,39 @@ class Prediction:
     single: bool
     model_version: str
     explanation: Explanation | None = None
+    sentences: list[Sentence] | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every text one request needs scored, for one model call (batched with others by the
+    endpoint), and how to read the scores back: the reviews, or the occlusion variants of an
+    explained review; then, when asked, the review's sentences."""
+
+    texts: list[str]
+    single: bool
+    occlusion: Occlusion | None
+    spans: list[tuple[int, int]] | None
+
+    def prediction(self, probabilities: np.ndarray, model_version: str) -> Prediction:
+        scored = len(self.texts) - len(self.spans or ())
+        sentences = None if self.spans is None else [
+            Sentence(start, end, float(p)) for (start, end), p in zip(self.spans, probabilities[scored:])]
+        if self.occlusion is None:
+            return Prediction(probabilities[:scored], self.single, model_version, sentences=sentences)
+        explanation = self.occlusion.explain(probabilities[:scored])
+        return Prediction(np.array([explanation.probability]), True, model_version, explanation, sentences)
+
+
+def plan(reviews: Reviews) -> Plan:
+    """What to score for ``reviews`` (an explanation costs a text per distinct word: CPU work)."""
+    if (reviews.explain or reviews.sentences) and not reviews.single:
+        raise InferenceError(400, 'Explanations and sentences are for one review: send it as text/plain or JSON '
+                                  '{"review": "..."}.')
+    occlusion = occlude(reviews.texts[0]) if reviews.explain else None
+    texts = occlusion.texts if occlusion is not None else list(reviews.texts)
+    spans = sentence_spans(reviews.texts[0]) if reviews.sentences else None
+    return Plan(texts + [reviews.texts[0][a:b] for a, b in spans or ()], reviews.single, occlusion, spans)
 
 
 def media_type(header: str | None) -> str:
@@ -75,7 +118,7 @@ def _text(body: bytes | str) -> str:
         raise InferenceError(400, f"The request body is not valid UTF-8 (byte {exc.start}).") from exc
 
 
-def _checked(texts: list[Any], single: bool, explain: bool = False) -> Reviews:
+def _checked(texts: list[Any], single: bool, explain: bool = False, sentences: bool = False) -> Reviews:
     if not texts:
         raise InferenceError(400, "No review given.")
     if len(texts) > MAX_REVIEWS:
@@ -88,7 +131,7 @@ def _checked(texts: list[Any], single: bool, explain: bool = False) -> Reviews:
             raise InferenceError(400, f"{where} contains a NUL byte.")
         if not text.strip():
             raise InferenceError(400, f"{where} is empty.")
-    return Reviews(texts, single, explain)
+    return Reviews(texts, single, explain, sentences)
 
 
 def input_fn(request_body: bytes | str, request_content_type: str | None) -> Reviews:
@@ -107,9 +150,11 @@ def input_fn(request_body: bytes | str, request_content_type: str | None) -> Rev
         except RecursionError as exc:  # thousands of nested brackets exhaust the parser's stack
             raise InferenceError(400, "Malformed JSON: nested too deeply.") from exc
         if isinstance(data, dict) and "review" in data:
-            if not isinstance(data.get("explain", False), bool):
-                raise InferenceError(400, '"explain" must be true or false.')
-            return _checked([data["review"]], single=True, explain=data.get("explain", False))
+            for flag in ("explain", "sentences"):
+                if not isinstance(data.get(flag, False), bool):
+                    raise InferenceError(400, f'"{flag}" must be true or false.')
+            return _checked([data["review"]], single=True, explain=data.get("explain", False),
+                            sentences=data.get("sentences", False))
         if isinstance(data, dict) and isinstance(data.get("instances"), list):
             return _checked(data["instances"], single=False)
         raise InferenceError(400, 'JSON must be {"review": "..."} or {"instances": ["...", ...]}.')
@@ -117,14 +162,8 @@ def input_fn(request_body: bytes | str, request_content_type: str | None) -> Rev
 
 
 def predict_fn(input_object: Reviews, model: SentimentModel) -> Prediction:
-    if input_object.explain:
-        occlusion = occlude(input_object.texts[0])
-        return explained(occlusion.explain(model.predict_proba(occlusion.texts)), model.version)
-    return Prediction(model.predict_proba(input_object.texts), input_object.single, model.version)
-
-
-def explained(explanation: Explanation, model_version: str) -> Prediction:
-    return Prediction(np.array([explanation.probability]), True, model_version, explanation)
+    planned = plan(input_object)
+    return planned.prediction(model.predict_proba(planned.texts), model.version)
 
 
 def negotiate(accept: str | None) -> str:
@@ -144,24 +183,24 @@ def label(probability: float) -> str:
     return "positive" if probability >= 0.5 else "negative"
 
 
+def verdict(probability: float) -> dict[str, Any]:
+    return {"label": label(probability), "probability": round(float(probability), 6)}
+
+
 def output_fn(prediction: Prediction, accept: str | None) -> tuple[str, str]:
     kind = negotiate(accept)
+    extras: dict[str, Any] = {}
     if prediction.explanation is not None:
-        return _explanation_json(prediction.explanation, prediction.model_version, kind)
+        extras.update(truncated=prediction.explanation.truncated,
+                      words=[word.to_json() for word in prediction.explanation.words])
+    if prediction.sentences is not None:
+        extras["sentences"] = [{"start": s.start, "end": s.end, **verdict(s.probability)} for s in prediction.sentences]
+    if extras and kind != JSON:
+        raise InferenceError(406, f"Explanations and sentences are answered as {JSON} only.")
     probabilities = [float(p) for p in prediction.probabilities]
     if kind == TEXT:
         return "\n".join("1.0" if p >= 0.5 else "0.0" for p in probabilities), TEXT
-    results = [{"label": label(p), "probability": round(p, 6)} for p in probabilities]
     if prediction.single:
-        return json.dumps({**results[0], "model_version": prediction.model_version}), JSON
-    return json.dumps({"predictions": results, "model_version": prediction.model_version}), JSON
-
-
-def _explanation_json(explanation: Explanation, model_version: str, kind: str) -> tuple[str, str]:
-    if kind != JSON:
-        raise InferenceError(406, f"Explanations are answered as {JSON} only.")
-    p = explanation.probability
-    return json.dumps({
-        "label": label(p), "probability": round(p, 6), "model_version": model_version,
-        "truncated": explanation.truncated, "words": [word.to_json() for word in explanation.words],
-    }), JSON
+        return json.dumps({**verdict(probabilities[0]), "model_version": prediction.model_version, **extras}), JSON
+    return json.dumps({"predictions": [verdict(p) for p in probabilities],
+                       "model_version": prediction.model_version}), JSON

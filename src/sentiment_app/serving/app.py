@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -35,9 +36,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sentiment_app.inference.explain import occlude
 from sentiment_app.inference.handler import (
-    MAX_INVOKE_BYTES, InferenceError, Prediction, Reviews, explained, input_fn, label, model_fn, negotiate, output_fn,
+    MAX_INVOKE_BYTES, InferenceError, Prediction, Reviews, input_fn, label, model_fn, negotiate, output_fn, plan,
 )
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.http_common.body import PayloadTooLarge, read_body
@@ -296,7 +296,7 @@ class Container:
                 reviews = await anyio.to_thread.run_sync(input_fn, body, content_type)
             negotiate(accept)  # refuse an unsupported Accept before any scoring
             # A timed-out request is answered 504 now; its jobs still queued are dropped.
-            prediction = await self.predict(variant, reviews, explain or reviews.explain)
+            prediction = await self.predict(variant, replace(reviews, explain=explain or reviews.explain))
             text, media_type = output_fn(prediction, accept)
         except InferenceError as exc:
             return container_error(exc.status_code, exc.message)
@@ -318,16 +318,14 @@ class Container:
                                      inference_id, request_id_of(request))
         return Response(text, headers=headers, background=shadows)
 
-    async def predict(self, variant: ModelVariant, reviews: Reviews, explain: bool) -> Prediction:
-        """Within the request timeout (``TimeoutError`` past it)."""
-        if not explain:
-            probabilities = await variant.batcher.predict(reviews.texts, self.timeout_s)
-            return Prediction(probabilities, reviews.single, variant.version)
-        if not reviews.single:
-            raise InferenceError(400, 'An explanation is for one review: send it as text/plain or JSON {"review": "..."}.')
-        with anyio.fail_after(self.timeout_s):
-            occlusion = await anyio.to_thread.run_sync(occlude, reviews.texts[0])
-            return explained(occlusion.explain(await variant.batcher.predict(occlusion.texts)), variant.version)
+    async def predict(self, variant: ModelVariant, reviews: Reviews) -> Prediction:
+        """The handler's ``predict_fn`` with the model call batched (``TimeoutError`` past the
+        request timeout)."""
+        if reviews.explain or reviews.sentences:  # occlusion and sentence cuts are CPU work: off the event loop
+            planned = await anyio.to_thread.run_sync(plan, reviews)
+        else:
+            planned = plan(reviews)
+        return planned.prediction(await variant.batcher.predict(planned.texts, self.timeout_s), variant.version)
 
     async def shadow(self, primary: str, reviews: Reviews, answer: Prediction, body: bytes, content_type: str | None,
                      accept: str | None, inference_id: str | None, request_id: str) -> None:

@@ -38,6 +38,7 @@ function showResult(text, answer) {
   $("confidence").textContent = "Confidence: " + percent + "%";
   $("meter-fill").style.width = percent + "%";
   showHighlights(text, Array.isArray(answer.words) ? answer.words : []);
+  showSentences(text, Array.isArray(answer.sentences) ? answer.sentences : []);
   $("model-version").textContent = answer.model_version ? "Model " + answer.model_version : "";
   result.className = "result " + (positive ? "positive" : "negative");
   error.hidden = true;
@@ -90,11 +91,31 @@ function showHighlights(text, words) {
   $("legend").hidden = marks.length === 0;
 }
 
+// Each sentence's verdict and confidence under the overall one, when the review has several.
+function showSentences(text, sentences) {
+  const offsets = utf16Offsets(text);
+  const list = $("sentence-list");
+  list.replaceChildren();
+  for (const sentence of sentences) {
+    const start = offsets[sentence.start], end = offsets[sentence.end];
+    if (start === undefined || end === undefined || start >= end || !isVerdict(sentence)) continue;
+    const item = document.createElement("li");
+    const positive = sentence.label === "positive";
+    item.className = positive ? "towards-positive" : "towards-negative";
+    const verdict = document.createElement("span");
+    verdict.className = "sentence-verdict";
+    verdict.textContent = (positive ? "positive " : "negative ") + Math.round(confidence(sentence) * 100) + "%";
+    item.append(verdict, document.createTextNode(" " + text.slice(start, end)));
+    list.append(item);
+  }
+  $("sentences").hidden = list.children.length < 2;
+}
+
 // The reply as a checked {label, probability, model_version, words, inference_id}; throws an Error
 // with a readable message. `?explain=true` (a query parameter keeps it a CORS simple request, as does
-// text/plain) asks for the explaining words too.
+// text/plain) asks for the explaining words too, `sentences=true` for each sentence's verdict.
 async function analyse(text) {
-  const answer = await post(apiUrl({ explain: "true" }), text, "text/plain;charset=UTF-8");
+  const answer = await post(apiUrl({ explain: "true", sentences: "true" }), text, "text/plain;charset=UTF-8");
   if (!isVerdict(answer)) throw new Error(NOT_UNDERSTOOD);
   return answer;
 }
