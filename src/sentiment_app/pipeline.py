@@ -140,10 +140,13 @@ def teacher_labels(settings: Settings, options: DataOptions, teacher: str | Path
     return key
 
 
-def model_input(settings: Settings, model: str | Path) -> dict[str, str]:
-    """A trained model's files copied to the store (keyed by its version): a channel's content."""
+def model_input(settings: Settings, model: str | Path, family: str) -> dict[str, str]:
+    """A trained model of ``family``, its files copied to the store (keyed by its version): a channel's content."""
     model_dir = resolve_model_dir(settings, model)
-    version = load_model_dir(model_dir).version
+    artifacts = load_model_dir(model_dir)
+    if artifacts.config.get("model") != family:
+        raise ModelChoiceError(f"{model} holds a {artifacts.config.get('model')!r} model, not an {family}")
+    version = artifacts.version
     store = open_store(settings.store)
     files = {}
     for name in (*ARTIFACT_FILES, MANIFEST):
@@ -164,7 +167,7 @@ def family_inputs(settings: Settings, options: DataOptions, family: str, teacher
     if teacher:
         inputs[TEACHER_CHANNEL] = {TEACHER_FILE: teacher_labels(settings, options, teacher)}
     if encoder:
-        inputs[ENCODER_CHANNEL] = model_input(settings, encoder)
+        inputs[ENCODER_CHANNEL] = model_input(settings, encoder, "encoder")
     return inputs
 
 

@@ -11,11 +11,11 @@ import pytest
 
 from sentiment_app.artifacts.model_dir import load_model_dir
 from sentiment_app.data.dataset import Reviews
-from sentiment_app.errors import ArtifactError
+from sentiment_app.errors import DataError
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.models.encoder import HYPERPARAMETERS, Encoder
 from sentiment_app.models.encoder_stack import HYPERPARAMETERS as STACK_HYPERPARAMETERS
-from sentiment_app.models.encoder_stack import EncoderStack, reused_encoder
+from sentiment_app.models.encoder_stack import EncoderStack
 from tests.support import cli_in_home
 
 pytestmark = pytest.mark.slow
@@ -57,31 +57,21 @@ def test_saved_weights_are_float16_and_score_as_before(fitted: Encoder) -> None:
     np.testing.assert_allclose(restored.logits(texts), fitted.logits(texts), atol=1e-5)
 
 
-def saved_encoder(model: Encoder, folder: Path) -> Path:
-    from sentiment_app.artifacts.model_dir import save_model_dir
-
-    saved = model.save()
-    save_model_dir(folder, saved.tensors, {"model": "encoder", "hyperparameters": model.hyper, "state": saved.state},
-                   saved.vocab, saved.metrics, "test")
-    return folder
-
-
-def test_the_stack_reuses_an_encoder_validated_on_its_own_validation_part(fitted: Encoder, tmp_path: Path) -> None:
-    folder = saved_encoder(fitted, tmp_path / "encoder")
+def test_the_stack_reuses_an_encoder_validated_on_its_own_validation_part(fitted: Encoder) -> None:
     hyper = {**STACK_HYPERPARAMETERS, "ngram_hash_bits": 16, "max_encoder_words": 20}
-    stack = EncoderStack.fit(reviews(64, 1), reviews(16, 2), hyper, seed=1, encoder_dir=folder)
-    assert stack.encoder.hyper["max_tokens"] == 32 and stack.metrics["val_accuracy"] >= 0.9
-    restored = EncoderStack.restore(hyper, stack.save())
+    stack = EncoderStack.fit(reviews(64, 1), reviews(16, 2), hyper, seed=1, encoder=fitted)
+    assert stack.encoder is fitted and stack.metrics["val_accuracy"] >= 0.9
+    restored = EncoderStack.restore({**hyper, "encoder_max_tokens": 128}, stack.save())
+    assert restored.encoder.hyper["max_tokens"] == 32  # the reused encoder's own settings travel with it
     texts = ["The film was superb.", "The film was dreadful.", reviews(1, 4).texts[0]]
     np.testing.assert_allclose(restored.logits(texts), stack.logits(texts), atol=1e-5)
-    with pytest.raises(ArtifactError, match="validated on other reviews"):
-        reused_encoder(folder, reviews(16, 3))
+    with pytest.raises(DataError, match="validated on other reviews"):
+        EncoderStack.fit(reviews(64, 1), reviews(16, 3), hyper, seed=1, encoder=fitted)
 
 
-def test_the_encoder_reads_only_inputs_within_max_encoder_words(fitted: Encoder, tmp_path: Path) -> None:
-    hyper = {**STACK_HYPERPARAMETERS, "ngram_hash_bits": 16}
-    stack = EncoderStack.fit(reviews(64, 1), reviews(16, 2), hyper, seed=1,
-                             encoder_dir=saved_encoder(fitted, tmp_path / "encoder"))
+def test_the_encoder_reads_only_inputs_within_max_encoder_words(fitted: Encoder) -> None:
+    stack = EncoderStack.fit(reviews(64, 1), reviews(16, 2), {**STACK_HYPERPARAMETERS, "ngram_hash_bits": 16}, seed=1,
+                             encoder=fitted)
     long = "The film was superb and the cast was great ."
     assert stack.logits([long])[0] != pytest.approx(stack.ngram.logits([long])[0])
     stack.hyper["max_encoder_words"] = 4
@@ -109,7 +99,7 @@ def test_distillation_from_the_command_line(tmp_path: Path, real_data: Path) -> 
     assert student.exit_code == 0, student.output
     model_dir = next((home / "models").glob("sentiment-nbsvm-stack-*"))
     metrics = load_model_dir(model_dir).metrics
-    assert metrics["teacher_rows"] == len(rows) and set(metrics["inputs"]) == {"teacher_dir"}
+    assert metrics["teacher_rows"] == len(rows) and set(metrics["inputs"]) == {"teacher"}
 
     stack = cli_in_home(home, "train", "--family", "encoder-stack", "--encoder", str(teacher), *data,
                         "--hp", "ngram_hash_bits=18", "--hp", "max_encoder_words=40")
@@ -119,4 +109,6 @@ def test_distillation_from_the_command_line(tmp_path: Path, real_data: Path) -> 
 
     refused = cli_in_home(home, "train", "--family", "nbsvm", "--teacher", str(teacher), *data)
     assert refused.exit_code != 0 and "nbsvm takes no teacher" in refused.output
+    not_an_encoder = cli_in_home(home, "train", "--family", "encoder-stack", "--encoder", str(model_dir), *data)
+    assert not_an_encoder.exit_code != 0 and "not an encoder" in not_an_encoder.output
     assert json.loads((model_dir / "config.json").read_text())["model"] == "nbsvm-stack"

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from sentiment_app.data.dataset import Reviews
-from sentiment_app.features.soft_labels import TEACHER_FILE, SoftLabels, write_soft_labels
+from sentiment_app.features.soft_labels import SoftLabels
 from sentiment_app.models.nbsvm_stack import HYPERPARAMETERS, NBSVMStack, sentence_cuts
 
 GOOD = ["wonderful", "great", "brilliant", "moving", "superb"]
@@ -54,15 +52,13 @@ def test_saved_weights_are_the_weights_it_scores_with() -> None:
     np.testing.assert_array_equal(restored.logits(texts), model.logits(texts))
 
 
-def test_a_teachers_soft_labels_teach_words_the_labels_never_show(tmp_path: Path) -> None:
+def test_a_teachers_soft_labels_teach_words_the_labels_never_show() -> None:
     """"marvellous" and "atrocious" occur in no training review; the teacher's sentences carry them."""
     said = [("The film was marvellous.", 0.97), ("A marvellous cast.", 0.9), ("The film was atrocious.", 0.03),
             ("An atrocious plot.", 0.1)] * 20
     teacher = SoftLabels([t for t, _ in said], np.array([p for _, p in said], np.float32), np.ones(len(said), bool))
-    (tmp_path / "teacher").mkdir()
-    write_soft_labels(tmp_path / "teacher" / TEACHER_FILE, teacher)
     plain = fitted()
-    taught = NBSVMStack.fit(reviews(300, 1), reviews(100, 2), HYPER, seed=1, teacher_dir=tmp_path / "teacher")
+    taught = NBSVMStack.fit(reviews(300, 1), reviews(100, 2), HYPER, seed=1, teacher=teacher)
     probe = ["It was marvellous.", "It was atrocious."]
     assert abs(plain.logits(probe)).max() < 0.5
     z = taught.logits(probe)

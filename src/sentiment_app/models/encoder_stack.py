@@ -10,52 +10,40 @@ with the input's length and the probability stays calibrated.
 ``max_encoder_words`` > 0 runs the encoder only on inputs of at most that many tokens; longer
 ones get the n-gram stack's answer alone, at its speed. 0 runs it on every input.
 
-The encoder is fine-tuned here, or taken from the ``encoder`` channel: a model folder of the
-``encoder`` family trained on the same training part (checked by its validation fingerprint), so
-the hour of fine-tuning is not spent twice.
+The encoder is fine-tuned here, or given (the training job's ``encoder`` channel: a model of the
+``encoder`` family trained on the same training part, checked by its validation fingerprint), so
+the better part of an hour of fine-tuning is not spent twice.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from sentiment_app.artifacts.model_dir import load_model_dir
-from sentiment_app.data.dataset import Reviews, concatenate
-from sentiment_app.errors import ArtifactError, DataError
-from sentiment_app.features.soft_labels import TEACHER_FILE, read_soft_labels
-from sentiment_app.features.tokens import tokenize
-from sentiment_app.models import encoder, nbsvm_stack
-from sentiment_app.models.ensemble import member_hyper
-from sentiment_app.models.text_model import Saved, accuracy
 from sklearn.linear_model import LogisticRegression
 
-MEMBERS = {"ngram": nbsvm_stack.HYPERPARAMETERS, "encoder": encoder.HYPERPARAMETERS}
+from sentiment_app.data.dataset import Reviews, concatenate
+from sentiment_app.errors import DataError
+from sentiment_app.features.soft_labels import SoftLabels
+from sentiment_app.features.tokens import tokenize
+from sentiment_app.models import encoder as encoder_family
+from sentiment_app.models import nbsvm_stack
+from sentiment_app.models.encoder import Encoder
+from sentiment_app.models.ensemble import member_hyper
+from sentiment_app.models.text_model import Saved, accuracy
+
+MEMBERS = {"ngram": nbsvm_stack.HYPERPARAMETERS, "encoder": encoder_family.HYPERPARAMETERS}
 HYPERPARAMETERS = {**{f"{member}_{key}": value for member, hp in MEMBERS.items() for key, value in hp.items()},
                    "max_encoder_words": 0, "C_combine": 1.0}
 FEATURES = 5
 
 
-def reused_encoder(folder: Path, val: Reviews) -> encoder.Encoder:
-    """The ``encoder`` model in ``folder``, once its validation part is shown to be ``val``."""
-    artifacts = load_model_dir(folder)
-    if artifacts.config.get("model") != "encoder":
-        raise ArtifactError(f"{folder} holds a {artifacts.config.get('model')!r} model, not an encoder")
-    if artifacts.metrics.get("validation_fingerprint") != val.fingerprint():
-        raise ArtifactError(f"The encoder in {folder} was validated on other reviews than this job's validation "
-                            "part: train it on the same data, seed and validation fraction, or leave the encoder "
-                            "channel out to fine-tune one here")
-    saved = Saved(artifacts.state_dict, artifacts.vocab, artifacts.config.get("state", {}), artifacts.metrics)
-    return encoder.Encoder.restore(artifacts.config["hyperparameters"], saved)
-
-
 class EncoderStack:
     name = "encoder-stack"
 
-    def __init__(self, hyper: dict[str, Any], ngram: nbsvm_stack.NBSVMStack, net: encoder.Encoder,
+    def __init__(self, hyper: dict[str, Any], ngram: nbsvm_stack.NBSVMStack, net: Encoder,
                  combine: np.ndarray, metrics: dict | None = None) -> None:
         self.hyper = hyper
         self.ngram = ngram
@@ -65,12 +53,15 @@ class EncoderStack:
 
     @classmethod
     def fit(cls, train: Reviews, val: Reviews, hyper: dict[str, Any], seed: int,
-            encoder_dir: Path | None = None, teacher_dir: Path | None = None) -> "EncoderStack":
+            encoder: Encoder | None = None, teacher: SoftLabels | None = None) -> "EncoderStack":
+        """``encoder``: one fine-tuned before on ``train`` (checked: it was validated on ``val``);
+        ``teacher``: soft labels for the n-gram members (:mod:`.nbsvm_stack`)."""
         ngram_hyper = member_hyper(hyper, "ngram")
-        soft = read_soft_labels(teacher_dir / TEACHER_FILE) if teacher_dir is not None else None
-        ngram = nbsvm_stack.NBSVMStack.fit_held_out(train, val, ngram_hyper, seed, soft)
-        net = (reused_encoder(encoder_dir, val) if encoder_dir is not None
-               else encoder.Encoder.fit(train, val, member_hyper(hyper, "encoder"), seed))
+        ngram = nbsvm_stack.NBSVMStack.fit_held_out(train, val, ngram_hyper, seed, teacher)
+        if encoder is not None and encoder.metrics.get("validation_fingerprint") != val.fingerprint():
+            raise DataError("The encoder given was validated on other reviews than this job's validation part: "
+                            "train it on the same data, seed and validation fraction, or give none to fine-tune one here")
+        net = encoder or Encoder.fit(train, val, member_hyper(hyper, "encoder"), seed)
         calibration = nbsvm_stack.NBSVMStack.calibration_set(ngram.hasher, ngram.members, val, ngram_hyper)
         lengths = np.array([len(tokenize(text)) for text in calibration.texts])
         read = np.flatnonzero(_reads(lengths, hyper["max_encoder_words"]))
@@ -84,14 +75,14 @@ class EncoderStack:
         model = cls(hyper, ngram, net, combine)
         model.metrics = {"val_accuracy": accuracy(val.labels, model.logits(val.texts)), "combined_rows": len(read),
                          "ngram": ngram.metrics, "encoder": net.metrics}
-        ngram.members = nbsvm_stack.Members.fit(ngram.hasher, concatenate([train, val]), ngram_hyper, seed, soft)
+        ngram.members = nbsvm_stack.Members.fit(ngram.hasher, concatenate([train, val]), ngram_hyper, seed, teacher)
         return model
 
     @classmethod
     def restore(cls, hyper: dict[str, Any], saved: Saved) -> "EncoderStack":
         part = lambda name: {k.removeprefix(f"{name}."): v for k, v in saved.tensors.items() if k.startswith(f"{name}.")}  # noqa: E731
         ngram = nbsvm_stack.NBSVMStack.restore(member_hyper(hyper, "ngram"), Saved(part("ngram")))
-        net = encoder.Encoder.restore(saved.state["encoder_hyperparameters"], Saved(part("encoder"), saved.vocab, saved.state))
+        net = Encoder.restore(saved.state["encoder_hyperparameters"], Saved(part("encoder"), saved.vocab, saved.state))
         return cls(hyper, ngram, net, saved.tensors["combine"].numpy().astype(np.float64), saved.metrics)
 
     def save(self) -> Saved:

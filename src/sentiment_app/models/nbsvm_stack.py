@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 
 from sentiment_app.data.dataset import Reviews, concatenate
 from sentiment_app.features.ngrams import NgramHasher
-from sentiment_app.features.soft_labels import TEACHER_FILE, SoftLabels, read_soft_labels
+from sentiment_app.features.soft_labels import SoftLabels
 from sentiment_app.features.tokens import sentences, tokenize
 from sentiment_app.models.nbsvm import log_count_ratio
 from sentiment_app.models.text_model import Saved, accuracy
@@ -111,14 +110,13 @@ class NBSVMStack:
 
     @classmethod
     def fit(cls, train: Reviews, val: Reviews, hyper: dict[str, Any], seed: int,
-            teacher_dir: Path | None = None) -> "NBSVMStack":
+            teacher: SoftLabels | None = None) -> "NBSVMStack":
         """Stack on ``val`` with members fitted on ``train``, then refit the members on both.
-        ``teacher_dir``: a folder with the teacher's soft labels (:mod:`~sentiment_app.features.soft_labels`)."""
-        soft = read_soft_labels(teacher_dir / TEACHER_FILE) if teacher_dir is not None else None
-        model = cls.fit_held_out(train, val, hyper, seed, soft)
-        model.members = Members.fit(model.hasher, concatenate([train, val]), hyper, seed, soft)
-        if soft is not None:
-            model.metrics["teacher_rows"] = len(soft)
+        ``teacher``: a teacher's soft labels, learnt by both members as well."""
+        model = cls.fit_held_out(train, val, hyper, seed, teacher)
+        model.members = Members.fit(model.hasher, concatenate([train, val]), hyper, seed, teacher)
+        if teacher is not None:
+            model.metrics["teacher_rows"] = len(teacher)
         return model
 
     @classmethod

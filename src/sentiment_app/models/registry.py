@@ -20,7 +20,7 @@ from sentiment_app.features.vocab import VOCAB_SIZE
 from sentiment_app.models import bilstm, encoder, encoder_stack, ensemble, nbsvm, nbsvm_stack, region_cnn
 from sentiment_app.models.lstm import LSTMClassifier
 
-ENCODER_CHANNEL = "encoder"  # a fine-tuned encoder model folder, reused instead of fine-tuning again
+ENCODER_CHANNEL = "encoder"  # a fine-tuned encoder's model folder, reused instead of fine-tuning again
 
 
 class ModelChoiceError(SentimentAppError, ValueError):
@@ -34,7 +34,7 @@ class ModelSpec:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     channel: str = TEXT
-    inputs: tuple[str, ...] = ()  # optional extra input channels, passed to ``fit`` as ``<name>_dir``
+    inputs: tuple[str, ...] = ()  # optional input channels, read by the entry point and passed to ``fit`` by name
 
 
 MODELS: dict[str, ModelSpec] = {

@@ -50,9 +50,9 @@ def parse_args(argv: list[str], description: str) -> argparse.Namespace:
 
 
 def inputs(args: argparse.Namespace) -> dict[str, Path]:
-    """The family's optional channels that were given, as ``fit`` takes them (``<name>_dir``)."""
-    names = (f"{name}_dir" for name in get_spec(args.family).inputs)
-    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    """The family's optional channels that were given: name → folder."""
+    given = {name: getattr(args, f"{name}_dir") for name in get_spec(args.family).inputs}
+    return {name: folder for name, folder in given.items() if folder is not None}
 
 
 def hyperparameters(args: argparse.Namespace) -> dict:

@@ -14,13 +14,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
-from sentiment_app.artifacts.model_dir import save_model_dir
+from sentiment_app.artifacts.model_dir import load_model_dir, save_model_dir
 from sentiment_app.data.dataset import Reviews, concatenate, split_by_movie
+from sentiment_app.errors import ArtifactError
 from sentiment_app.features.prepare import EXTRA_FILE, extra_record, read_texts
-from sentiment_app.models.registry import get_spec
+from sentiment_app.features.soft_labels import TEACHER_CHANNEL, TEACHER_FILE, read_soft_labels
+from sentiment_app.models.registry import ENCODER_CHANNEL, get_spec
+from sentiment_app.models.text_model import Saved
 from sentiment_app.training.arguments import hyperparameters, inputs, parse_args
 
 
@@ -30,6 +34,21 @@ def load_text_channel(folder: Path) -> Reviews:
     if not files:
         raise FileNotFoundError(f"No .csv files in the channel folder {folder}")
     return concatenate([read_texts(path) for path in files])
+
+
+def read_inputs(channels: dict[str, Path]) -> dict[str, Any]:
+    """The optional channels as ``fit`` takes them: the teacher's soft labels, a fine-tuned encoder."""
+    loaded: dict[str, Any] = {}
+    if TEACHER_CHANNEL in channels:
+        loaded[TEACHER_CHANNEL] = read_soft_labels(channels[TEACHER_CHANNEL] / TEACHER_FILE)
+    if ENCODER_CHANNEL in channels:
+        artifacts = load_model_dir(channels[ENCODER_CHANNEL])
+        if artifacts.config.get("model") != ENCODER_CHANNEL:
+            raise ArtifactError(f"{channels[ENCODER_CHANNEL]} holds a {artifacts.config.get('model')!r} model, "
+                                "not an encoder")
+        saved = Saved(artifacts.state_dict, artifacts.vocab, artifacts.config.get("state", {}), artifacts.metrics)
+        loaded[ENCODER_CHANNEL] = get_spec(ENCODER_CHANNEL).factory.restore(artifacts.config["hyperparameters"], saved)
+    return loaded
 
 
 def train_text_model(argv: list[str], data_fingerprint: Callable[[Path], str]) -> dict:
@@ -47,7 +66,7 @@ def train_text_model(argv: list[str], data_fingerprint: Callable[[Path], str]) -
         fit = concatenate([fit, read_texts(args.data_dir / EXTRA_FILE)])
     started = time.perf_counter()
     channels = inputs(args)
-    saved = spec.factory.fit(fit, val, hyper, args.seed, **channels).save()
+    saved = spec.factory.fit(fit, val, hyper, args.seed, **read_inputs(channels)).save()
     seconds = time.perf_counter() - started
     print(f"{args.family}: validation accuracy {saved.metrics.get('val_accuracy', float('nan')):.4f}, "
           f"{seconds:.1f} s", flush=True)
