@@ -8,7 +8,7 @@ teach. Here ``nbsvm-stack``'s members are fitted on the movie-grouped fit part; 
 fitted on the validation part's calibration set twice, on ``[z_r, z_s, z_r·g, z_s·g, g]`` as
 shipped and with VADER's compound score ``v`` and ``v·g`` added. Printed for both: validation
 accuracy, the yelp and amazon sentences (the default's rule), the behavioural pass rates, and
-VADER's own cost per input. Needs ``pip install vaderSentiment==3.3.2``.
+VADER's own cost per input. Needs ``pip install 'sentiment-app[bench]'``.
 """
 
 from __future__ import annotations

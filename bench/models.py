@@ -10,7 +10,8 @@ Columns: test accuracy, ROC AUC, accuracy on the short sentences of the data fol
 amazon and their mean), the behavioural checks' negation and invariance pass rates, expected
 calibration error on the test split and on the short sentences, training seconds (wall, the entry
 point's whole run), model size (artifact files), p50/p99 latency of ``predict_proba([one review])``
-over 200 test reviews with one torch thread, and over 200 typed sentences (the short sets).
+over 200 test reviews with one torch thread, and over 200 typed sentences (the short sets); whole
+splits are scored with torch's default threads.
 ``--trained`` adds rows for model folders trained before (the encoder's fine-tuning takes the better
 part of an hour: it is trained once, by the entry point, and scored here). Validation inside training is cut by movie. When the ensemble is benched, its members' rows are the members inside it (saved as
 their own model folders; training time = the member's own fit inside the ensemble run), so nothing
@@ -112,7 +113,10 @@ def split_members(ensemble_dir: Path, work: Path) -> dict[str, tuple[Path, float
 
 
 def latency(predict, texts: list[str]) -> tuple[float, float]:
-    """p50 and p99 milliseconds of ``predict([one review])``, after a few warm-up calls."""
+    """p50 and p99 milliseconds of ``predict([one review])`` with one torch thread, after a few
+    warm-up calls (scoring whole splits uses every core)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     for text in texts[:10]:
         predict([text])
     times = []
@@ -120,6 +124,7 @@ def latency(predict, texts: list[str]) -> tuple[float, float]:
         started = time.perf_counter()
         predict([text])
         times.append(time.perf_counter() - started)
+    torch.set_num_threads(threads)
     return float(np.percentile(times, 50) * 1000), float(np.percentile(times, 99) * 1000)
 
 
@@ -257,7 +262,6 @@ def main() -> None:
                 trained.update({k: v for k, v in split_members(trained[name][0], work).items() if k in names})
             print(f"  trained {name} in {trained[name][1]:.0f} s", file=sys.stderr, flush=True)
         trained.update(trained_folders(args.trained))
-        torch.set_num_threads(1)
         rows = [model_row(name, *trained[name], splits["test"], args.data) for name in [*names, *trained_folders(args.trained)]]
         rows.append(tfidf_row(splits, args.data))
         original = None if args.no_original else against_original(args.data, per_split or 25_000, work)

@@ -6,7 +6,7 @@ copies the verified model directory into the package and writes its model card f
 metrics:
 
     .venv/bin/python scripts/build_default_model.py --data ../shared/data [--family NAME] [--home DIR]
-                     [--hp KEY=VALUE ...] [--teacher MODEL] [--encoder MODEL]
+                     [--hp KEY=VALUE ...] [--teacher MODEL] [--encoder MODEL] | [--model MODEL_DIR]
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 from sentiment_app.artifacts.model_dir import load_model_dir
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.models.registry import DEFAULT_MODEL, MODELS, ROWS
-from sentiment_app.pipeline import DataOptions, Hyperparameters, family_inputs, run_pipeline
+from sentiment_app.pipeline import (DataOptions, Hyperparameters, evaluate, family_inputs, load_splits, run_pipeline,
+                                    short_folder)
 from sentiment_app.settings import load_settings
 
 CARD = """# Bundled model card: `{name}` (version {version})
@@ -59,6 +60,9 @@ SEED_TRAINING = "{epochs} epochs, batch {batch_size}, Adam (lr {lr}), BCE loss, 
 SEED_LIMITS = ' Stopword removal drops "not" and "no", so negation is largely invisible to it.'
 TEXT_FEATURES = ('HTML stripped, lower-cased words and numbers as written (no stopword removal, no stemming), '
                  '"n\'t" split off, every punctuation mark a token of its own')
+ENCODER_FEATURES = (TEXT_FEATURES + ' (the n-gram members); all-MiniLM-L6-v2\'s lower-cased WordPiece tokens, at most '
+                    '{max_tokens} a text as its first {head_tokens} and its last ones (the encoder)')
+ENCODER_TRAINING = "; the encoder was fine-tuned before on the same training part ({seconds:.0f} s) and reused"
 TEXT_TRAINING = ("fitted on {fit_rows:,} reviews; {validation_rows:,} ({share:.0%} by whole movies, seed {seed}) held out "
                  "for the family's own choices (early stopping, ensemble weight, stacking); the test set took no part; "
                  "CPU, {seconds:.0f} s")
@@ -72,17 +76,24 @@ def main() -> None:
     parser.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE", help="a hyperparameter (repeatable)")
     parser.add_argument("--teacher", help="a teacher model whose soft labels the family learns from")
     parser.add_argument("--encoder", help="a fine-tuned encoder the family reuses")
+    parser.add_argument("--model", type=Path, help="bundle this model folder, trained before, instead of training one")
     args = parser.parse_args()
     settings = load_settings(home=args.home, data=args.data)
-    params = tuple(tuple(value.split("=", 1)) for value in args.hp)
-    inputs = family_inputs(settings, DataOptions(), args.family, args.teacher, args.encoder)
-    metrics = run_pipeline(settings, DataOptions(), Hyperparameters(family=args.family, params=params), inputs=inputs)
-    source, target = Path(metrics["model_dir"]), bundled_model_dir(args.family)
+    if args.model:
+        test = load_splits(settings, DataOptions())["test"]
+        metrics = evaluate(args.model, test, args.model.parent / "evaluation", short_folder(settings))
+    else:
+        params = tuple(tuple(value.split("=", 1)) for value in args.hp)
+        inputs = family_inputs(settings, DataOptions(), args.family, args.teacher, args.encoder)
+        metrics = run_pipeline(settings, DataOptions(), Hyperparameters(args.family, params=params), inputs=inputs)
+    source = Path(metrics["model_dir"])
+    name = load_model_dir(source).config["model"]
+    target = bundled_model_dir(name)
     artifacts = load_model_dir(source)  # verifies every checksum before anything is copied
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target)
     config, training, fitted = artifacts.config, artifacts.config["training"], artifacts.metrics
-    if MODELS[args.family].channel == ROWS:
+    if MODELS[name].channel == ROWS:
         features = SEED_FEATURES.format(vocab_size=config["hyperparameters"]["vocab_size"], pad=config["pad"])
         recipe, limits, train_rows = SEED_TRAINING.format(**training), SEED_LIMITS, fitted["train_rows"]
     else:
@@ -91,9 +102,13 @@ def main() -> None:
         recipe = TEXT_TRAINING.format(fit_rows=fitted["train_rows"], validation_rows=fitted["validation_rows"],
                                       share=training["validation_fraction"], seed=training["seed"],
                                       seconds=fitted["seconds"])
+        if "encoder_hyperparameters" in config.get("state", {}):  # a stack with an encoder member
+            features = ENCODER_FEATURES.format(**config["state"]["encoder_hyperparameters"])
+            if "seconds" in fitted.get("encoder", {}):
+                recipe += ENCODER_TRAINING.format(seconds=fitted["encoder"]["seconds"])
     (target / "MODEL_CARD.md").write_text(CARD.format(
         name=config["model"], version=artifacts.version, hyper=json.dumps(config["hyperparameters"]),
-        description=MODELS[args.family].description, features=features, training=recipe, limits=limits,
+        description=MODELS[name].description, features=features, training=recipe, limits=limits,
         train_rows=train_rows, seed=training["seed"], sha256=artifacts.manifest["files"]["model.safetensors"],
         fingerprint=artifacts.manifest["data_fingerprint"], built=date.today().isoformat(),
         **{k: metrics[k] for k in ("accuracy", "precision", "recall", "f1", "roc_auc", "confusion_matrix")},

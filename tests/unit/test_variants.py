@@ -161,7 +161,7 @@ def test_the_router_follows_its_weights_file_and_keeps_its_weights_when_the_file
 
 def test_bundled_models_are_model_sources_by_name(tmp_path: Path) -> None:
     settings = load_settings(home=tmp_path, environ={})
-    assert bundled_name("bundled") == "nbsvm-stack" and bundled_name("lstm-seed") == "lstm-seed"
+    assert bundled_name("bundled") == "fast-encoder-stack" and bundled_name("lstm-seed") == "lstm-seed"
     assert [bundled_name(name) for name in ("./lstm-seed", "nbsvm", ".", "..", "")] == [None] * 5
     assert resolve_model_dir(settings, "bundled") == bundled_model_dir()
     assert resolve_model_dir(settings, "lstm-seed") == bundled_model_dir("lstm-seed")

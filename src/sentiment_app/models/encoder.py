@@ -11,9 +11,10 @@ after ``patience`` evaluations without a gain, or at ``max_minutes``. It runs on
 torch sees one.
 
 The artifact holds the fine-tuned weights in float16, the head, and the tokenizer (its JSON as the
-model's vocabulary), so serving needs no package but ``transformers`` and ``tokenizers``. On the
-CPU the linear layers are quantized to int8 as the model loads (dynamic quantization), and inputs
-are batched by length so a batch pads little. The metrics record the validation part's
+model's vocabulary), so serving needs no package but ``transformers`` and ``tokenizers``. It
+answers in float32, inputs batched by length so a batch pads little. Not int8: dynamic
+quantization scales each batch's activations together, so a text's answer would depend on what
+the endpoint batched it with, and it costs a point of accuracy (docs/experiments.md). The metrics record the validation part's
 fingerprint, so a stack that reuses this encoder can check that its own validation part is unseen.
 """
 
@@ -24,7 +25,6 @@ import json
 import math
 import sys
 import time
-import warnings
 from typing import Any
 
 import numpy as np
@@ -108,13 +108,6 @@ def score(net: nn.Module, rows: list[list[int]], device: torch.device | str = "c
     return out
 
 
-def quantized(net: nn.Module) -> nn.Module:
-    """A copy with int8 linear layers (weights int8, activations quantized on the fly)."""
-    with warnings.catch_warnings():  # torch flags the eager API for a future move to torchao; it works as is
-        warnings.simplefilter("ignore", (DeprecationWarning, UserWarning))
-        return torch.ao.quantization.quantize_dynamic(net, {nn.Linear}, dtype=torch.qint8)
-
-
 def _schedule(step: int, total: int, warmup: int) -> float:
     """Linear warmup to the full rate, then linear decay to zero."""
     return (step + 1) / warmup if step < warmup else max(0.0, (total - step) / max(1, total - warmup))
@@ -127,9 +120,6 @@ class Encoder:
                  bert_config: dict[str, Any], metrics: dict | None = None) -> None:
         self.hyper = hyper
         self.net = net.eval()
-        # What answers: on the CPU a copy with int8 linear layers (dynamic quantization); the
-        # float weights stay for saving.
-        self.runner = net if torch.cuda.is_available() else quantized(net)
         self.tokenizer_json = tokenizer_json
         self.bert_config = bert_config
         self.windows = Windows(tokenizer_json, hyper["max_tokens"], hyper["head_tokens"])
@@ -151,8 +141,8 @@ class Encoder:
 
         steps_per_epoch = math.ceil(len(rows) / hyper["batch_size"])
         total = steps_per_epoch * hyper["epochs"]
-        decay = [p for n, p in net.named_parameters() if p.ndim > 1]
-        rest = [p for n, p in net.named_parameters() if p.ndim <= 1]
+        decay = [p for p in net.parameters() if p.ndim > 1]  # matrices decay; biases and norms do not
+        rest = [p for p in net.parameters() if p.ndim <= 1]
         optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": hyper["weight_decay"]},
                                        {"params": rest, "weight_decay": 0.0}], lr=hyper["lr"])
         scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -225,4 +215,4 @@ class Encoder:
         return Saved(tensors, vocab=self.tokenizer_json, state={"bert": self.bert_config}, metrics=self.metrics)
 
     def logits(self, texts: list[str]) -> np.ndarray:
-        return score(self.runner, self.windows.encode(texts))
+        return score(self.net, self.windows.encode(texts))

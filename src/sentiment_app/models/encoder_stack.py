@@ -37,6 +37,7 @@ from sentiment_app.models.text_model import Saved, accuracy
 MEMBERS = {"ngram": nbsvm_stack.HYPERPARAMETERS, "encoder": encoder_family.HYPERPARAMETERS}
 HYPERPARAMETERS = {**{f"{member}_{key}": value for member, hp in MEMBERS.items() for key, value in hp.items()},
                    "max_encoder_words": 0, "C_combine": 1.0}
+SHORT_INPUT = 64  # tokens: two typed sentences fit, almost no IMDB review does (the fast variant's cut)
 FEATURES = 5
 
 
