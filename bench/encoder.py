@@ -20,31 +20,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from models import latency
 from sentiment_app.data.dataset import load_imdb
 from sentiment_app.evaluation.short import load_short
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.models.encoder import padded
 
 SEED = 1
-
-
-def timed(run, texts: list[str]) -> tuple[float, float]:
-    """p50 and p99 milliseconds of ``run([one text])``."""
-    for text in texts[:10]:
-        run([text])
-    times = []
-    for text in texts:
-        started = time.perf_counter()
-        run([text])
-        times.append(time.perf_counter() - started)
-    return float(np.percentile(times, 50) * 1000), float(np.percentile(times, 99) * 1000)
 
 
 def onnx_runner(windows):
@@ -89,8 +77,8 @@ def main() -> None:
           f"pieces) and {args.n} test reviews (window {encoder.hyper['max_tokens']})\n")
     print("| runtime | sentence p50 ms | p99 ms | review p50 ms | p99 ms |\n|---|---|---|---|---|")
     for name, run in rows:
-        s50, s99 = timed(run, sentences)
-        r50, r99 = timed(run, reviews)
+        s50, s99 = latency(run, sentences)
+        r50, r99 = latency(run, reviews)
         print(f"| {name} | {s50:.2f} | {s99:.2f} | {r50:.2f} | {r99:.2f} |")
 
 

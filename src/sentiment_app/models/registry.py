@@ -8,7 +8,7 @@ review[500]`` + ``word_dict.json``) and is an ``nn.Module``; the others read the
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from torch import nn
@@ -37,6 +37,13 @@ class ModelSpec:
     inputs: tuple[str, ...] = ()  # optional input channels, read by the entry point and passed to ``fit`` by name
 
 
+ENCODER_STACK = ModelSpec(
+    name="encoder-stack",
+    factory=encoder_stack.EncoderStack,
+    hyperparameters=encoder_stack.HYPERPARAMETERS,
+    description="The fine-tuned encoder and the n-gram stack combined by input length on movie-grouped validation.",
+    inputs=(ENCODER_CHANNEL, TEACHER_CHANNEL),
+)
 MODELS: dict[str, ModelSpec] = {
     "lstm-seed": ModelSpec(
         name="lstm-seed",
@@ -79,21 +86,12 @@ MODELS: dict[str, ModelSpec] = {
         hyperparameters=encoder.HYPERPARAMETERS,
         description="Pretrained MiniLM (all-MiniLM-L6-v2) fine-tuned on the reviews' head and tail, early stopping.",
     ),
-    "encoder-stack": ModelSpec(
-        name="encoder-stack",
-        factory=encoder_stack.EncoderStack,
-        hyperparameters=encoder_stack.HYPERPARAMETERS,
-        description="The fine-tuned encoder and the n-gram stack combined by input length on movie-grouped validation.",
-        inputs=(ENCODER_CHANNEL, TEACHER_CHANNEL),
-    ),
-    "fast-encoder-stack": ModelSpec(
-        name="fast-encoder-stack",
-        factory=encoder_stack.EncoderStack,
+    "encoder-stack": ENCODER_STACK,
+    "fast-encoder-stack": replace(
+        ENCODER_STACK, name="fast-encoder-stack",
         hyperparameters={**encoder_stack.HYPERPARAMETERS, "max_encoder_words": encoder_stack.SHORT_INPUT},
         description=f"encoder-stack with the encoder reading only inputs of at most {encoder_stack.SHORT_INPUT} tokens "
-                    "(what people type); longer reviews get the n-gram stack alone, at its speed.",
-        inputs=(ENCODER_CHANNEL, TEACHER_CHANNEL),
-    ),
+                    "(what people type); longer reviews get the n-gram stack alone, at its speed."),
     "ensemble": ModelSpec(
         name="ensemble",
         factory=ensemble.Ensemble,
