@@ -102,7 +102,7 @@ def test_distillation_from_the_command_line(tmp_path: Path, real_data: Path) -> 
     assert metrics["teacher_rows"] == len(rows) and set(metrics["inputs"]) == {"teacher"}
 
     stack = cli_in_home(home, "train", "--family", "encoder-stack", "--encoder", str(teacher), *data,
-                        "--hp", "ngram_hash_bits=18", "--hp", "max_encoder_words=40")
+                        "--hp", "ngram_hash_bits=18")
     assert stack.exit_code == 0, stack.output
     served = SentimentModel.load(next((home / "models").glob("sentiment-encoder-stack-*")))
     assert served.name == "encoder-stack" and served.predict_proba(["Great film.", "x " * 600]).shape == (2,)
