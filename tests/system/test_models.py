@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import torch
 from click.testing import CliRunner
 from safetensors.torch import load_file
 
+from sentiment_app.aws.training import METRIC_DEFINITIONS
 from sentiment_app.cli import main
 from sentiment_app.data.dataset import load_imdb, split_by_movie, stratified_sample
 from sentiment_app.errors import ArtifactError
@@ -68,6 +70,8 @@ def trained(channel: Path) -> dict[str, Path]:
         done = entry_point("--family", name, "--seed", "2", "--data-dir", str(channel / "training"),
                            "--validation-dir", str(channel / "validation"), "--model-dir", str(model_dir), *args)
         assert done.returncode == 0, done.stderr[-3000:]
+        validation = next(m["Regex"] for m in METRIC_DEFINITIONS if m["Name"] == "validation:accuracy")
+        assert re.search(validation, done.stdout), f"{name}'s log gives SageMaker no validation:accuracy"
         dirs[name] = model_dir
     return dirs
 

@@ -68,7 +68,8 @@ def train_text_model(argv: list[str], data_fingerprint: Callable[[Path], str]) -
     channels = inputs(args)
     saved = spec.factory.fit(fit, val, hyper, args.seed, **read_inputs(channels)).save()
     seconds = time.perf_counter() - started
-    print(f"{args.family}: validation accuracy {saved.metrics.get('val_accuracy', float('nan')):.4f}, "
+    # The format of the training job's metric definitions (aws/training.py): "val_accuracy: 0.9".
+    print(f"{args.family}: val_accuracy: {saved.metrics.get('val_accuracy', float('nan')):.4f}, "
           f"{seconds:.1f} s", flush=True)
     config = {"model": args.family, "hyperparameters": hyper, "state": saved.state,
               "training": {"seed": args.seed, "validation_fraction": args.validation_fraction}}
