@@ -27,7 +27,6 @@ from sklearn.linear_model import LogisticRegression
 from sentiment_app.data.dataset import Reviews, concatenate
 from sentiment_app.errors import DataError
 from sentiment_app.features.soft_labels import SoftLabels
-from sentiment_app.features.tokens import tokenize
 from sentiment_app.models import encoder as encoder_family
 from sentiment_app.models import nbsvm_stack
 from sentiment_app.models.encoder import Encoder
@@ -64,13 +63,13 @@ class EncoderStack:
                             "train it on the same data, seed and validation fraction, or give none to fine-tune one here")
         net = encoder or Encoder.fit(train, val, member_hyper(hyper, "encoder"), seed)
         calibration = nbsvm_stack.NBSVMStack.calibration_set(ngram.hasher, ngram.members, val, ngram_hyper)
-        lengths = np.array([len(tokenize(text)) for text in calibration.texts])
+        z_ngram, lengths = ngram.logits_and_lengths(calibration.texts)
         read = np.flatnonzero(_reads(lengths, hyper["max_encoder_words"]))
         if len(np.unique(calibration.labels[read])) < 2:
             raise DataError(f"max_encoder_words={hyper['max_encoder_words']} leaves {len(read)} validation texts of "
                             "one label or none to combine the models on: raise it, or train on more reviews")
         texts = [calibration.texts[i] for i in read]
-        x = _features(ngram.logits(texts), net.logits(texts), lengths[read])
+        x = _features(z_ngram[read], net.logits(texts), lengths[read])
         lr = LogisticRegression(C=hyper["C_combine"], max_iter=5000).fit(x, calibration.labels[read])
         combine = np.append(lr.coef_.ravel(), lr.intercept_[0]).astype(np.float64)
         model = cls(hyper, ngram, net, combine)
@@ -94,8 +93,8 @@ class EncoderStack:
         return Saved(tensors, vocab=net.vocab, state=state, metrics=self.metrics)
 
     def logits(self, texts: list[str]) -> np.ndarray:
-        out = self.ngram.logits(texts).astype(np.float64)
-        lengths = np.array([len(tokenize(text)) for text in texts], dtype=np.int64)
+        z, lengths = self.ngram.logits_and_lengths(texts)
+        out = z.astype(np.float64)
         read = np.flatnonzero(_reads(lengths, self.hyper["max_encoder_words"]))
         if len(read):
             z = _features(out[read], self.encoder.logits([texts[i] for i in read]), lengths[read])

@@ -90,12 +90,16 @@ class Members:
 
     def scores(self, hasher: NgramHasher, texts: list[str]) -> np.ndarray:
         """``[z_r, z_s, z_r·g, z_s·g, g]`` per text (the stacker's inputs)."""
+        return self.scores_and_lengths(hasher, texts)[0]
+
+    def scores_and_lengths(self, hasher: NgramHasher, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`scores`, and each text's number of tokens (counted once, by the hasher)."""
         review, bucket, lengths = hasher.pairs_and_lengths(texts)
         total = lambda weight: np.bincount(review, weights=weight[bucket], minlength=len(texts))  # noqa: E731
         z_reviews = total(self.reviews) + self.biases[0]
         z_sentences = total(self.sentences) / np.sqrt(np.maximum(total(self.sentences_r2), 1e-12)) + self.biases[1]
         g = np.log1p(lengths)
-        return np.column_stack([z_reviews, z_sentences, z_reviews * g, z_sentences * g, g])
+        return np.column_stack([z_reviews, z_sentences, z_reviews * g, z_sentences * g, g]), lengths
 
 
 class NBSVMStack:
@@ -159,5 +163,9 @@ class NBSVMStack:
         return Saved(tensors, metrics=self.metrics)
 
     def logits(self, texts: list[str]) -> np.ndarray:
-        x = self.members.scores(self.hasher, texts)
-        return (x @ self.stack[:STACK_FEATURES] + self.stack[STACK_FEATURES]).astype(np.float32)
+        return self.logits_and_lengths(texts)[0]
+
+    def logits_and_lengths(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The logits, and each text's number of tokens (for a combiner that also weighs length)."""
+        x, lengths = self.members.scores_and_lengths(self.hasher, texts)
+        return (x @ self.stack[:STACK_FEATURES] + self.stack[STACK_FEATURES]).astype(np.float32), lengths
