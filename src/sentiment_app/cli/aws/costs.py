@@ -11,7 +11,7 @@ from sentiment_app.aws.inventory import TAG_KEY, TAG_VALUE, Resource, project_re
 from sentiment_app.aws.pricing import format_cost, format_serverless_cost
 from sentiment_app.aws.scaling import with_autoscaling
 from sentiment_app.aws.session import connect
-from sentiment_app.cli.aws_options import region_option
+from sentiment_app.cli.aws.options import region_option
 
 
 def format_uptime(seconds: float) -> str:

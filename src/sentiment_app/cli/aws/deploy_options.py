@@ -17,7 +17,7 @@ from sentiment_app.aws.endpoints import DEFAULT_INSTANCE_TYPE, Capacity, Capture
 from sentiment_app.aws.locations import CAPTURE_PREFIX, S3Location
 from sentiment_app.aws.scaling import DEFAULT_TARGET_INVOCATIONS, Scaling
 from sentiment_app.aws.serving_model import ModelSource
-from sentiment_app.cli.aws_options import AWS_MODEL_SOURCE, MODEL_TEXT, given, model_source
+from sentiment_app.cli.aws.options import AWS_MODEL_SOURCE, MODEL_TEXT, given, model_source
 from sentiment_app.cli.options import VARIANTS_SHAPE, VariantOption, variants_document
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.serving.variants import DEFAULT_VARIANT, VariantSpec

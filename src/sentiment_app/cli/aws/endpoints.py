@@ -15,8 +15,8 @@ from sentiment_app.aws.pricing import format_cost, format_serverless_cost, hourl
 from sentiment_app.aws.scaling import register_autoscaling
 from sentiment_app.aws.session import connect, describe_error
 from sentiment_app.aws.waiting import ENDPOINT, wait_for
-from sentiment_app.cli.aws_deploy_options import with_endpoint_plan
-from sentiment_app.cli.aws_options import image_option, poll_option, region_option, with_location, with_model_source, with_role
+from sentiment_app.cli.aws.deploy_options import with_endpoint_plan
+from sentiment_app.cli.aws.options import image_option, poll_option, region_option, with_location, with_model_source, with_role
 from sentiment_app.cli.options import with_home
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.serving.variants import parse_weights

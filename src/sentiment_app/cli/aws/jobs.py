@@ -21,7 +21,7 @@ from sentiment_app.aws.session import connect
 from sentiment_app.aws.training import TrainingSpec, start_training_job, training_results
 from sentiment_app.aws.transform import read_probabilities, transform_request
 from sentiment_app.aws.waiting import TRAINING_JOB, TRANSFORM_JOB, wait_for
-from sentiment_app.cli.aws_options import image_option, poll_option, region_option, with_location, with_model_source, with_role
+from sentiment_app.cli.aws.options import image_option, poll_option, region_option, with_location, with_model_source, with_role
 from sentiment_app.cli.options import JSON_OPTION, with_home, with_settings, with_store
 from sentiment_app.cli.output import echo_json, echo_metrics
 from sentiment_app.cli.recipe import data_options, family_option, recipe_options

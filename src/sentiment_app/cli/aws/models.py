@@ -13,7 +13,7 @@ from sentiment_app.aws.model_packages import (DEFAULT_GROUP, create_model_packag
 from sentiment_app.aws.names import STAMP_LENGTH, checked_name, stamp
 from sentiment_app.aws.serving_model import ModelSource, serving_model_data
 from sentiment_app.aws.session import connect
-from sentiment_app.cli.aws_options import image_option, region_option, with_location, with_model_source
+from sentiment_app.cli.aws.options import image_option, region_option, with_location, with_model_source
 from sentiment_app.cli.options import JSON_OPTION, with_home
 from sentiment_app.cli.output import echo_json
 from sentiment_app.settings import Settings
