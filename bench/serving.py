@@ -54,7 +54,7 @@ from starlette.routing import Route
 
 from sentiment_app.data.dataset import load_imdb, stratified_sample
 from sentiment_app.errors import SentimentAppError
-from sentiment_app.gateway.local_stack import stop_process, wait_until_ready
+from sentiment_app.gateway.api.local_stack import stop_process, wait_until_ready
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving.lifecycle import HOST, capture_options, free_port, server_command
 from sentiment_app.settings import load_settings

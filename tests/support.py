@@ -39,7 +39,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.cli import main
 from sentiment_app.data.dataset import Reviews
-from sentiment_app.gateway.local_stack import local_url, start_endpoint, stop_process, wait_until_ready
+from sentiment_app.gateway.api.local_stack import local_url, start_endpoint, stop_process, wait_until_ready
 from sentiment_app.inference.handler import MAX_INVOKE_BYTES
 from sentiment_app.settings import ENV_DATA
 

@@ -25,10 +25,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from sentiment_app.artifacts.locate import bundled_model_dir
-from sentiment_app.gateway import local_api
-from sentiment_app.gateway.local_stack import ENDPOINT_URL_ENV
-from sentiment_app.gateway.environments import RUNTIME_MODULE
-from sentiment_app.gateway.runtime import REPORT_LOGGER
+from sentiment_app.gateway.api import local_api
+from sentiment_app.gateway.api.local_stack import ENDPOINT_URL_ENV
+from sentiment_app.gateway.runtime.environments import RUNTIME_MODULE
+from sentiment_app.gateway.runtime.loop import REPORT_LOGGER
 from sentiment_app.serving.app import create_app as endpoint_app
 from tests.support import NEGATIVE, POSITIVE, in_flight, running, served_app, wait_for
 

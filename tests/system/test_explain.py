@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from sentiment_app.artifacts.locate import bundled_model_dir
-from sentiment_app.gateway.local_api import create_app as gateway_app
+from sentiment_app.gateway.api.local_api import create_app as gateway_app
 from sentiment_app.inference.explain import MAX_CHARS, without
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.serving.app import create_app

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from sentiment_app.cli import main
 from sentiment_app.data.dataset import load_imdb
-from sentiment_app.gateway.local_stack import start_endpoint, stop_process, wait_until_ready
+from sentiment_app.gateway.api.local_stack import start_endpoint, stop_process, wait_until_ready
 from sentiment_app.inference.batch_transform import sidecars
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving.lifecycle import free_port

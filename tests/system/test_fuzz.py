@@ -23,9 +23,9 @@ from hypothesis import given, settings
 from schemathesis.checks import not_a_server_error
 
 from sentiment_app.artifacts.locate import bundled_model_dir
-from sentiment_app.gateway.events import parse_proxy_response
-from sentiment_app.gateway.lambda_function import lambda_handler
-from sentiment_app.gateway.local_api import create_app as create_gateway
+from sentiment_app.gateway.api.events import parse_proxy_response
+from sentiment_app.gateway.function.lambda_function import lambda_handler
+from sentiment_app.gateway.api.local_api import create_app as create_gateway
 from sentiment_app.serving.app import create_app as create_endpoint
 from tests.support import BODIES, CONTENT_TYPES, FUZZ, JSON_VALUES, running
 

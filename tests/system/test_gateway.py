@@ -16,7 +16,7 @@ import pytest
 from sentiment_app.artifacts import versions
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.errors import SentimentAppError
-from sentiment_app.gateway.local_stack import check_port_free
+from sentiment_app.gateway.api.local_stack import check_port_free
 from sentiment_app.settings import load_settings
 from tests.support import CLI, NEGATIVE, POSITIVE, ServedApp, free_port, served_app
 

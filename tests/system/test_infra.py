@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from sentiment_app.gateway.events import rest_event
-from sentiment_app.gateway.local_api import API_PATH
+from sentiment_app.gateway.api.events import rest_event
+from sentiment_app.gateway.api.local_api import API_PATH
 from tests.support import INFRA_TEMPLATE, NEGATIVE, POSITIVE, running_endpoint
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_app.gateway import lambda_function
-from sentiment_app.gateway.lambda_function import lambda_handler
+from sentiment_app.gateway.function import lambda_function
+from sentiment_app.gateway.function.lambda_function import lambda_handler
 from tests.support import (LAMBDA_ENDPOINT, LAMBDA_EVENTS, NEGATIVE, POSITIVE, Event, assert_lambda_error,
                            lambda_http_event, lambda_rest_event, response_header, response_json, running_endpoint,
                            set_lambda_env)

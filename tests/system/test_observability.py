@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from sentiment_app.artifacts.locate import bundled_model_dir
-from sentiment_app.gateway import local_api
-from sentiment_app.gateway.local_stack import ENDPOINT_URL_ENV
+from sentiment_app.gateway.api import local_api
+from sentiment_app.gateway.api.local_stack import ENDPOINT_URL_ENV
 from sentiment_app.serving import app as container_app
 from sentiment_app.serving.app import create_app
 from tests.support import NEGATIVE, POSITIVE, parse_metrics, running

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from sentiment_app.artifacts.locate import bundled_model_dir
-from sentiment_app.gateway.local_api import create_app as gateway_app
+from sentiment_app.gateway.api.local_api import create_app as gateway_app
 from sentiment_app.serving.app import create_app
 from tests.support import running
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sentiment_app.gateway.local_api import create_app
+from sentiment_app.gateway.api.local_api import create_app
 from sentiment_app.web.headers import RESOURCE_POLICY, page_policy
 from tests.support import NEGATIVE, POSITIVE, ServedApp, playwright_api, running
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from sentiment_app.cli import main
 from sentiment_app.errors import SentimentAppError
-from sentiment_app.gateway.access import QUOTA_EXCEEDED, USAGE_FLUSH_S, AccessControl
-from sentiment_app.gateway.apikeys import ApiKeyStore
+from sentiment_app.gateway.keys.access import QUOTA_EXCEEDED, USAGE_FLUSH_S, AccessControl
+from sentiment_app.gateway.keys.apikeys import ApiKeyStore
 from tests.support import cli_in_home, create_key, key_usage
 
 

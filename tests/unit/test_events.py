@@ -7,7 +7,7 @@ import base64
 
 import pytest
 
-from sentiment_app.gateway.events import InvalidProxyResponse, parse_proxy_response, rest_event
+from sentiment_app.gateway.api.events import InvalidProxyResponse, parse_proxy_response, rest_event
 
 
 def test_event_shape_follows_rest_api() -> None:

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from sentiment_app.gateway import runtime
-from sentiment_app.gateway.pool import EnvironmentDied, EnvironmentPool, InvocationTimeout, Throttled
+from sentiment_app.gateway.runtime import loop as runtime
+from sentiment_app.gateway.runtime.pool import EnvironmentDied, EnvironmentPool, InvocationTimeout, Throttled
 
 REPORT = re.compile(r"REPORT RequestId: (\S+)\tDuration: \d+\.\d\d ms\tBilled Duration: (\d+) ms\t"
                     r"Memory Size: 256 MB\tMax Memory Used: \d+ MB(\tInit Duration: \d+\.\d\d ms)?")

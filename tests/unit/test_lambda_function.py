@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
-from sentiment_app.gateway.lambda_function import lambda_handler
-from sentiment_app.gateway.local_stack import local_url
+from sentiment_app.gateway.function.lambda_function import lambda_handler
+from sentiment_app.gateway.api.local_stack import local_url
 from tests.support import (LAMBDA_EVENTS, POSITIVE, Event, assert_lambda_error, free_port, lambda_rest_event,
                            response_header, set_lambda_env)
 

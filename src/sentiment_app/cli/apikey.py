@@ -7,7 +7,7 @@ import json
 import click
 
 from sentiment_app.cli.options import with_settings
-from sentiment_app.gateway.apikeys import ApiKeyStore, utc_day
+from sentiment_app.gateway.keys.apikeys import ApiKeyStore, utc_day
 from sentiment_app.cli.output import table
 from sentiment_app.settings import Settings
 

@@ -9,7 +9,7 @@ import click
 from sentiment_app.cli.options import JSON_OPTION, with_settings, with_store
 from sentiment_app.cli.output import echo_json
 from sentiment_app.errors import SentimentAppError
-from sentiment_app.gateway.local_stack import ENDPOINT_NAME
+from sentiment_app.gateway.api.local_stack import ENDPOINT_NAME
 from sentiment_app.monitoring.feedback import export_feedback, write_labeled
 from sentiment_app.monitoring.traffic import parse_time
 from sentiment_app.settings import Settings

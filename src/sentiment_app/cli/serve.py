@@ -17,11 +17,11 @@ import uvicorn
 
 from sentiment_app.cli.options import capture_percent_option, with_settings, with_variants
 from sentiment_app.errors import SentimentAppError
-from sentiment_app.gateway.access import AccessControl
-from sentiment_app.gateway.apikeys import ApiKeyStore
-from sentiment_app.gateway.local_api import INTEGRATION_TIMEOUT_S, MAX_REQUEST_BYTES, create_app
-from sentiment_app.gateway.pool import DEFAULT_CONCURRENCY
-from sentiment_app.gateway.local_stack import (
+from sentiment_app.gateway.keys.access import AccessControl
+from sentiment_app.gateway.keys.apikeys import ApiKeyStore
+from sentiment_app.gateway.api.local_api import INTEGRATION_TIMEOUT_S, MAX_REQUEST_BYTES, create_app
+from sentiment_app.gateway.runtime.pool import DEFAULT_CONCURRENCY
+from sentiment_app.gateway.api.local_stack import (
     ENDPOINT_NAME, check_port_free, feedback_location, local_url, set_lambda_environment, start_endpoint, stop_process,
     wait_until_ready,
 )

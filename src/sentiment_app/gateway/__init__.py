@@ -1,4 +1,4 @@
-"""The API Gateway + Lambda tier: the deployable Lambda function and a local API Gateway emulator.
-
-``lambda_function`` imports only the standard library and boto3 so it can be zipped alone.
+"""The API Gateway + Lambda tier, one subpackage per job: ``function`` (the deployable Lambda function
+and its zip), ``runtime`` (Lambda's execution environments run locally: the Runtime API and the pool),
+``api`` (the local API Gateway) and ``keys`` (API keys, usage plans).
 """

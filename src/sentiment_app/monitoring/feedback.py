@@ -19,7 +19,7 @@ import numpy as np
 from sentiment_app.data.dataset import Reviews
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.features.prepare import write_texts
-from sentiment_app.gateway.local_stack import FEEDBACK_PREFIX
+from sentiment_app.gateway.api.local_stack import FEEDBACK_PREFIX
 from sentiment_app.monitoring.traffic import LABELS, Captured, parse_time, read_traffic
 from sentiment_app.store import ArtifactStore
 from sentiment_app.store.objects import local_output

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from sentiment_app.gateway.package import DEFAULT_ZIP, LAMBDA_FILES, build_lambda_zip, build_static_site
+from sentiment_app.gateway.function.package import DEFAULT_ZIP, LAMBDA_FILES, build_lambda_zip, build_static_site
 
 
 @click.command("lambda-package")

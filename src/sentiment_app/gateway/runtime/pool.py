@@ -8,7 +8,7 @@ covers the wait and the run: an environment still running at the deadline is kil
 (Lambda resets an environment after a timeout), and one that dies fails only the event it held; a
 fresh one starts when the next event needs it. Everything runs on the event loop: no thread, no
 lock. The environments themselves are made by ``start`` (processes in
-:mod:`sentiment_app.gateway.environments`), so the scheduling here can be tested without any.
+:mod:`sentiment_app.gateway.runtime.environments`), so the scheduling here can be tested without any.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``POST``/``OPTIONS`` on ``/api/sentiment`` and ``/api/feedback`` become format 1.0 events for
 ``lambda_handler``, run by a pool of execution environments (worker processes, one event at a time
-each, as Lambda runs them: :mod:`sentiment_app.gateway.pool`; every one busy and the queue full: API
+each, as Lambda runs them: :mod:`sentiment_app.gateway.runtime.pool`; every one busy and the queue full: API
 Gateway's 429); its answer is checked as API Gateway would (a bad one is a 502). The web page is
 served from the same origin; any other route gets API Gateway's 403 "Missing Authentication
 Token". With an :class:`AccessControl` the API routes demand ``x-api-key`` (never for the CORS
@@ -27,14 +27,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from sentiment_app.gateway.access import AccessControl
-from sentiment_app.gateway.environments import ExecutionEnvironment
-from sentiment_app.gateway.events import parse_proxy_response, rest_event
-from sentiment_app.gateway.lambda_function import cors_headers, lambda_handler
-from sentiment_app.gateway.local_stack import ENDPOINT_URL_ENV
-from sentiment_app.gateway.pool import (DEFAULT_CONCURRENCY, QUEUE_LIMIT, EnvironmentDied, EnvironmentPool,
+from sentiment_app.gateway.keys.access import AccessControl
+from sentiment_app.gateway.runtime.environments import ExecutionEnvironment
+from sentiment_app.gateway.api.events import parse_proxy_response, rest_event
+from sentiment_app.gateway.function.lambda_function import cors_headers, lambda_handler
+from sentiment_app.gateway.api.local_stack import ENDPOINT_URL_ENV
+from sentiment_app.gateway.runtime.pool import (DEFAULT_CONCURRENCY, QUEUE_LIMIT, EnvironmentDied, EnvironmentPool,
                                         InvocationTimeout, Throttled)
-from sentiment_app.gateway.readiness import endpoint_answers
+from sentiment_app.gateway.api.readiness import endpoint_answers
 from sentiment_app.http_common.observability import instrument, request_id_of
 from sentiment_app.http_common.body import PayloadTooLarge, read_body
 from sentiment_app.http_common.openapi import gateway_document, openapi_route

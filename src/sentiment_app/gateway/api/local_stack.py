@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.serving.lifecycle import port_is_free, server_command
+from sentiment_app.serving.options import ServerOptions
 from sentiment_app.serving.variants import EndpointConfig
 
 READY_TIMEOUT_S = 120.0  # model load on a slow laptop; SageMaker itself allows 4 minutes
@@ -36,10 +37,9 @@ def local_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def start_endpoint(model: Path | EndpointConfig, host: str, port: int, name: str,
-                   options: Sequence[str] = ()) -> subprocess.Popen[bytes]:
-    """A model folder or resolved variants, with any further server ``options``."""
-    return subprocess.Popen(server_command(model, host, port, name, options))
+def start_endpoint(model: Path | EndpointConfig, options: ServerOptions, extra: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+    """A model folder or resolved variants, served with ``options`` and any ``extra`` arguments."""
+    return subprocess.Popen(server_command(model, options, extra))
 
 
 def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = READY_TIMEOUT_S) -> None:

@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sentiment_app.gateway import runtime
-from sentiment_app.gateway.runtime import HEADER, encode
+from sentiment_app.gateway.runtime import loop as runtime
+from sentiment_app.gateway.runtime.loop import HEADER, encode
 
 RUNTIME_MODULE = runtime.__name__  # run as python -m
 REAP_INTERVAL_S = 0.01

@@ -25,7 +25,7 @@ DEFAULT_ZIP = Path("build/lambda.zip")  # where infra/template.yaml's Code point
 def lambda_zip_bytes() -> bytes:
     """The deployment package: ``LAMBDA_FILES`` at the archive root, the same bytes on every build
     (given the same zlib)."""
-    source = resources.files("sentiment_app.gateway")
+    source = resources.files("sentiment_app.gateway.function")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(LAMBDA_FILES):

@@ -1,7 +1,7 @@
 """The runtime inside one local execution environment: what Lambda's Python runtime does around a handler.
 
 An environment is a process of its own (``python -m sentiment_app.gateway.runtime FD HANDLER SPAWNED_AT``,
-started by :mod:`sentiment_app.gateway.environments`): it imports the handler's module once (the init
+started by :mod:`sentiment_app.gateway.runtime.environments`): it imports the handler's module once (the init
 phase, timed from the moment the gateway spawned it), then handles one event at a time, as Lambda
 does, for as long as the gateway keeps it. Events come and answers go over the socket ``FD``; each
 message is a 4-byte big-endian length and that much JSON. The function's log records during an
@@ -27,7 +27,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from sentiment_app.gateway.events import MEMORY_SIZE_MB, LocalContext
+from sentiment_app.gateway.api.events import MEMORY_SIZE_MB, LocalContext
 
 HEADER = struct.Struct("!I")  # the length of the JSON that follows
 REPORT_LOGGER = "sentiment_app.gateway.runtime"  # the name Lambda's platform lines are logged under

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sentiment_app.errors import SentimentAppError
-from sentiment_app.gateway.apikeys import ApiKey, ApiKeyStore, Usage, find_key, utc_day, utc_now
+from sentiment_app.gateway.keys.apikeys import ApiKey, ApiKeyStore, Usage, find_key, utc_day, utc_now
 
 USAGE_FLUSH_S = 1.0  # add to usage.json at most this often (and once more at shutdown)
 

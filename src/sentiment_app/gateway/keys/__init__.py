@@ -1,0 +1,1 @@
+"""API keys and usage plans: the key store and the checks the gateway applies to each request."""
