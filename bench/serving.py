@@ -57,6 +57,7 @@ from sentiment_app.errors import SentimentAppError
 from sentiment_app.gateway.api.local_stack import stop_process, wait_until_ready
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving.lifecycle import HOST, capture_options, free_port, server_command
+from sentiment_app.serving.options import ServerOptions
 from sentiment_app.settings import load_settings
 from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS
 from sentiment_app.serving.variants import EndpointConfig
@@ -383,7 +384,7 @@ def overhead_rows(model: Path, bodies: list[bytes], args: argparse.Namespace, wo
     print("  (2p), (2v), (2c) interleaved ...", file=sys.stderr, flush=True)
     with ExitStack() as servers:
         for k, (port, (config, options)) in enumerate(zip(ports, setups.values())):
-            command = server_command(config, HOST, port, BENCH_ENDPOINT, ["--workers", "1", *options])
+            command = server_command(config, ServerOptions(HOST, port, BENCH_ENDPOINT), options)
             servers.enter_context(running(command, f"{urls[k]}/ping", work / f"overhead-{k}.log"))
         latencies, errors = interleaved([f"{url}/invocations" for url in urls], bodies, args.requests)
         capture = metric_samples(f"{urls[2]}/metrics")

@@ -40,7 +40,8 @@ from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.cli import main
 from sentiment_app.data.dataset import Reviews
 from sentiment_app.gateway.api.local_stack import local_url, start_endpoint, stop_process, wait_until_ready
-from sentiment_app.inference.handler import MAX_INVOKE_BYTES
+from sentiment_app.http_common.wire import MAX_BODY_BYTES
+from sentiment_app.serving.options import ServerOptions
 from sentiment_app.settings import ENV_DATA
 
 REPO = Path(__file__).resolve().parents[1]
@@ -280,7 +281,7 @@ def served_app(home: Path, *options: str, log: Path | None = None, model: Path |
 def running_endpoint(name: str) -> Iterator[str]:
     """The endpoint server with the bundled model on a free port; yields its URL once ``/ping`` answers."""
     port = free_port()
-    process = start_endpoint(bundled_model_dir(), "127.0.0.1", port, name)
+    process = start_endpoint(bundled_model_dir(), ServerOptions(port=port, name=name))
     try:
         url = local_url("127.0.0.1", port)
         wait_until_ready(f"{url}/ping", process)
@@ -417,7 +418,7 @@ def words_100k() -> bytes:
                     for i in range(100_000)).encode()
 
 
-OVER_6_MB = b"great " * (MAX_INVOKE_BYTES // 6 + 100_000)  # about 6.6 MB: over the endpoint's and Lambda's limit
+OVER_6_MB = b"great " * (MAX_BODY_BYTES // 6 + 100_000)  # about 6.6 MB: over the endpoint's and Lambda's limit
 OVER_10_MB = b"great " * (10 * 2**20 // 6 + 100_000)  # over the gateway's own limit too
 NESTED = b"[" * 50_000 + b"]" * 50_000  # deeper than Python's JSON parser can go
 RTL_AND_EMOJI = "😀🎬 סרט נפלא, אהבתי! فيلم رائع جدا 👍🏽 A wonderful film".encode()

@@ -27,6 +27,7 @@ from sentiment_app.gateway.api.local_stack import start_endpoint, stop_process, 
 from sentiment_app.inference.batch_transform import sidecars
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving.lifecycle import free_port
+from sentiment_app.serving.options import ServerOptions
 from tests.support import CLI, in_flight, served_app, wait_for
 
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}  # the CLI runs leave the other cores to the rest
@@ -87,7 +88,7 @@ def test_killed_endpoint_gives_clear_5xx_and_the_gateway_recovers_by_itself(tmp_
         assert httpx.get(f"{app.url}/ready").status_code == 503
 
         # The endpoint comes back on the same port; the gateway, never restarted, answers again.
-        revived = start_endpoint(bundled_model_dir(), "127.0.0.1", app.endpoint_port, "local-sentiment")
+        revived = start_endpoint(bundled_model_dir(), ServerOptions(port=app.endpoint_port, name="local-sentiment"))
         try:
             wait_until_ready(f"http://127.0.0.1:{app.endpoint_port}/ping", revived, timeout_s=60)
             assert httpx.get(f"{app.url}/ready").status_code == 200

@@ -13,9 +13,8 @@ import click
 
 from sentiment_app.cli.options import capture_percent_option
 from sentiment_app.errors import SentimentAppError
-from sentiment_app.inference.handler import MAX_INVOKE_BYTES
-from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS
 from sentiment_app.serving.capture import CaptureSettings
+from sentiment_app.serving.options import DEFAULTS, ServerOptions
 from sentiment_app.serving.server import run_server
 from sentiment_app.serving.variants import EndpointConfig
 from sentiment_app.settings import load_settings
@@ -46,27 +45,27 @@ def endpoint_config(model_dir: Path | None, variants: tuple[str, ...], shadows: 
 @capture_percent_option()
 @click.option("--store", "store_uri", metavar="URI",
               help="Where Data Capture writes: a folder or s3://bucket/prefix [SENTIMENT_APP_STORE; default: <home>/store].")
-@click.option("--host", default="127.0.0.1", help="Interface to bind; 0.0.0.0 exposes the endpoint to the network.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, envvar="SAGEMAKER_BIND_TO_PORT", show_envvar=True)
-@click.option("--name", default=None, help="Endpoint name InvokeEndpoint answers to [default: any name].")
-@click.option("--workers", type=click.IntRange(min=1), default=1, envvar="SAGEMAKER_MODEL_SERVER_WORKERS",
+@click.option("--host", default=DEFAULTS.host, help="Interface to bind; 0.0.0.0 exposes the endpoint to the network.")
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULTS.port, envvar="SAGEMAKER_BIND_TO_PORT", show_envvar=True)
+@click.option("--name", default=DEFAULTS.name, help="Endpoint name InvokeEndpoint answers to [default: any name].")
+@click.option("--workers", type=click.IntRange(min=1), default=DEFAULTS.workers, envvar="SAGEMAKER_MODEL_SERVER_WORKERS",
               show_envvar=True, help="Worker processes, each with its own copy of the model.")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=60.0,
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=DEFAULTS.timeout_s,
               envvar="SAGEMAKER_MODEL_SERVER_TIMEOUT", show_envvar=True,
               help="Seconds one invocation may take before it is answered 504.")
-@click.option("--max-payload-mb", type=click.FloatRange(min=0, min_open=True), default=MAX_INVOKE_BYTES / 2**20,
+@click.option("--max-payload-mb", type=click.FloatRange(min=0, min_open=True), default=DEFAULTS.max_payload_bytes / 2**20,
               envvar="SAGEMAKER_MAX_PAYLOAD_IN_MB", show_envvar=True, help="Largest /invocations body.")
-@click.option("--idle-timeout", "idle_timeout_s", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--idle-timeout", "idle_timeout_s", type=click.FloatRange(min=0, min_open=True), default=DEFAULTS.idle_timeout_s,
               help="Shut down after this many seconds without an invocation [default: never].")
-@click.option("--max-batch-size", type=click.IntRange(min=1), default=DEFAULT_MAX_BATCH_SIZE,
+@click.option("--max-batch-size", type=click.IntRange(min=1), default=DEFAULTS.max_batch_size,
               envvar="SENTIMENT_APP_MAX_BATCH_SIZE", show_envvar=True,
               help="Most reviews scored in one model call (concurrent requests are batched).")
-@click.option("--max-batch-wait-ms", type=click.FloatRange(min=0), default=DEFAULT_MAX_WAIT_MS,
+@click.option("--max-batch-wait-ms", type=click.FloatRange(min=0), default=DEFAULTS.max_batch_wait_ms,
               envvar="SENTIMENT_APP_MAX_BATCH_WAIT_MS", show_envvar=True,
               help="How long a request may wait for others to fill its batch; 0 takes only those already waiting.")
-@click.option("--torch-threads", type=click.IntRange(min=1), default=1, envvar="SENTIMENT_APP_TORCH_THREADS",
+@click.option("--torch-threads", type=click.IntRange(min=1), default=DEFAULTS.torch_threads, envvar="SENTIMENT_APP_TORCH_THREADS",
               show_envvar=True, help="Intra-op threads of the model's worker thread, per worker process.")
-@click.option("--access-log/--no-access-log", default=False, envvar="SENTIMENT_APP_ACCESS_LOG", show_envvar=True,
+@click.option("--access-log/--no-access-log", default=DEFAULTS.access_log, envvar="SENTIMENT_APP_ACCESS_LOG", show_envvar=True,
               help="Log every request (costs latency on the hot path).")
 def main(
     model_dir: Path | None, variants: tuple[str, ...], shadows: tuple[str, ...], weights_file: Path | None,
@@ -85,8 +84,9 @@ def main(
                                  param_hint="--capture-percent")
     config = endpoint_config(model_dir, variants, shadows)
     capture = CaptureSettings(capture_percent, load_settings(store=store_uri).store) if capture_percent else None
-    run_server(config, host, port, name, workers, timeout_s, int(max_payload_mb * 2**20), idle_timeout_s,
-               max_batch_size, max_batch_wait_ms, torch_threads, access_log, weights_file, capture)
+    options = ServerOptions(host, port, name, workers, timeout_s, int(max_payload_mb * 2**20), idle_timeout_s,
+                            max_batch_size, max_batch_wait_ms, torch_threads, access_log)
+    run_server(config, options, weights_file, capture)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from sentiment_app.gateway.api.local_stack import (
     wait_until_ready,
 )
 from sentiment_app.serving.lifecycle import capture_options, resolve_config
+from sentiment_app.serving.options import ServerOptions
 from sentiment_app.serving.variants import EndpointConfig
 from sentiment_app.http_common.observability import log_requests_as_json_lines
 from sentiment_app.settings import Settings
@@ -86,7 +87,8 @@ def serve(settings: Settings, config: EndpointConfig, capture_percent: float, po
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     endpoint_url = local_url(host, endpoint_port)
     click.echo(f"Starting endpoint {endpoint_name!r} with {config.summary()} on {endpoint_url}")
-    endpoint = start_endpoint(config, host, endpoint_port, endpoint_name, capture_options(capture_percent, settings.store))
+    endpoint = start_endpoint(config, ServerOptions(host=host, port=endpoint_port, name=endpoint_name),
+                              capture_options(capture_percent, settings.store))
     try:
         wait_until_ready(f"{endpoint_url}/ping", endpoint)
         set_lambda_environment(endpoint_name, endpoint_url, cors_origins,

@@ -7,38 +7,46 @@ sends), ``application/json`` (``{"review": "..."}`` or ``{"instances": ["...", .
 JSON with label, probability of positive and model version for ``application/json``.
 ``{"review": "...", "explain": true}`` also asks which words made the verdict (``explain.py``),
 ``"sentences": true`` the verdict of each of its sentences (``sentences.py``).
-Errors carry the HTTP status a SageMaker container would answer with (400, 406, 415).
+Refusals are :class:`InferenceError`, which carries its HTTP status (400, 406, 415); inside SageMaker's
+serving containers it is the inference toolkit's ``GenericInferenceToolkitError``, so the container
+answers that status instead of a 500.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from sentiment_app.http_common.wire import MAX_REVIEWS
 from sentiment_app.inference.explain import Explanation, Occlusion, occlude
 from sentiment_app.inference.sentences import sentence_spans
 from sentiment_app.inference.model import SentimentModel
+
+try:  # present in SageMaker's serving containers, whose model server maps it to its status
+    from sagemaker_inference.errors import GenericInferenceToolkitError as _ToolkitError
+except ImportError:  # the local endpoint maps InferenceError itself
+    _ToolkitError = Exception  # type: ignore[assignment,misc]
 
 JSON, TEXT, CSV = "application/json", "text/plain", "text/csv"
 REQUEST_TYPES = (TEXT, JSON, CSV)
 RESPONSE_TYPES = (JSON, TEXT)
 DEFAULT_ACCEPT = JSON
-MAX_REVIEWS = 1000
-MAX_INVOKE_BYTES = 6 * 1024 * 1024
-"""InvokeEndpoint's body limit (6 MB), which applies whatever the container would accept."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class InferenceError(Exception):
-    """A request the handler refuses; ``status_code`` is the HTTP answer (as the toolkit's
-    ``GenericInferenceToolkitError``)."""
+class InferenceError(_ToolkitError):
+    """A request the handler refuses; ``status_code`` is the HTTP answer, ``message`` its text
+    (``phrase`` the reason phrase, as the toolkit's error has it)."""
 
     def __init__(self, status_code: int, message: str) -> None:
-        super().__init__(message)
+        Exception.__init__(self, message)
         self.status_code = status_code
         self.message = message
+        self.phrase = message
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,8 @@ def _checked(texts: list[Any], single: bool, explain: bool = False, sentences: b
             raise InferenceError(400, f"{where} must be a string.")
         if "\x00" in text:
             raise InferenceError(400, f"{where} contains a NUL byte.")
+        if not text.isascii() and _SURROGATE.search(text):  # JSON's "\ud800" escape: no UTF-8 can hold it
+            raise InferenceError(400, f"{where} holds a lone surrogate (\\ud800-\\udfff), which is not text.")
         if not text.strip():
             raise InferenceError(400, f"{where} is empty.")
     return Reviews(texts, single, explain, sentences)
@@ -139,9 +149,11 @@ def input_fn(request_body: bytes | str, request_content_type: str | None) -> Rev
     if kind == TEXT:
         return _checked([_text(request_body)], single=True)
     if kind == CSV:
-        # Answers line up with the lines (as a transform job's AssembleWith=Line needs): a blank line
-        # inside the body is refused like an empty instance; only the final newline ends the body.
-        return _checked(_text(request_body).rstrip("\r\n").splitlines(), single=False)
+        # Records end at "\n" only, as a transform job's SplitType=Line cuts them (a review may hold
+        # U+0085 or U+2028), so answers line up with records; a blank line inside the body is refused
+        # like an empty instance; only the final newline ends the body.
+        body = _text(request_body).rstrip("\r\n")
+        return _checked([line.removesuffix("\r") for line in body.split("\n")] if body else [], single=False)
     if kind == JSON:
         try:
             data = json.loads(_text(request_body))

@@ -37,7 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sentiment_app.inference.handler import (
-    MAX_INVOKE_BYTES, InferenceError, Prediction, Reviews, input_fn, label, model_fn, negotiate, output_fn, plan,
+    InferenceError, Prediction, Reviews, input_fn, label, model_fn, negotiate, output_fn, plan,
 )
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.http_common.body import PayloadTooLarge, read_body
@@ -269,7 +269,7 @@ class Container:
             return runtime_error(400, "ValidationError", {"message": f"Endpoint {name} of account {ACCOUNT_ID} not found."})
         try:
             variant = self.route(request)
-            body = await read_body(request, MAX_INVOKE_BYTES)
+            body = await read_body(request, MAX_BODY_BYTES)
         except (UnknownVariant, PayloadTooLarge) as exc:
             return runtime_error(400, "ValidationError", {"message": str(exc)})
         if len(body) > self.max_payload_bytes:
@@ -355,7 +355,7 @@ class Container:
 def create_app(
     model: Path | str | EndpointConfig,
     endpoint_name: str | None = None,
-    max_payload_bytes: int = MAX_INVOKE_BYTES,
+    max_payload_bytes: int = MAX_BODY_BYTES,
     timeout_s: float | None = None,
     on_activity: Callable[[], None] | None = None,
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,

@@ -30,6 +30,7 @@ from sentiment_app.fileio import atomic_write_bytes
 from sentiment_app.artifacts.locate import resolve_model_dir
 from sentiment_app.serving import IDLE_SHUTDOWN_LINE
 from sentiment_app.serving.capture import PREFIX as CAPTURE_PREFIX
+from sentiment_app.serving.options import ServerOptions
 from sentiment_app.serving.variants import EndpointConfig, check_name, write_weights
 from sentiment_app.settings import Settings
 
@@ -179,13 +180,13 @@ def pings(url: str) -> bool:
         return False
 
 
-def server_command(model: str | Path | EndpointConfig, host: str, port: int, name: str,
-                   options: Sequence[str] = ()) -> list[str]:
+def server_command(model: str | Path | EndpointConfig, options: ServerOptions, extra: Sequence[str] = ()) -> list[str]:
     """The endpoint server as its own process, as SageMaker runs the model container apart: a model
-    folder, or variants with their models resolved to folders, and any further server ``options``."""
+    folder, or variants with their models resolved to folders, its ``options``, and ``extra``
+    arguments (weights file, Data Capture)."""
     config = model if isinstance(model, EndpointConfig) else EndpointConfig.single(model)
     return [sys.executable, "-m", "sentiment_app.cli.endpoint_server", *config.server_arguments(),
-            "--host", host, "--port", str(port), "--name", name, *options]
+            *options.arguments(), *extra]
 
 
 def capture_options(percent: float, store: str) -> list[str]:
@@ -195,11 +196,11 @@ def capture_options(percent: float, store: str) -> list[str]:
 
 def _start_server(settings: Settings, endpoint: Endpoint) -> subprocess.Popen[bytes]:
     """Detached (own session), so it outlives the CLI and Ctrl-C in the terminal does not reach it."""
-    options = ["--weights-file", str(weights_path(settings, endpoint.name))]
-    options += capture_options(endpoint.capture_percent, endpoint.capture_store or settings.store)
-    if endpoint.idle_timeout_s:
-        options += ["--idle-timeout", str(endpoint.idle_timeout_s)]
-    command = server_command(endpoint.config, endpoint.host, endpoint.port, endpoint.name, options)
+    extra = ["--weights-file", str(weights_path(settings, endpoint.name))]
+    extra += capture_options(endpoint.capture_percent, endpoint.capture_store or settings.store)
+    options = ServerOptions(host=endpoint.host, port=endpoint.port, name=endpoint.name,
+                            idle_timeout_s=endpoint.idle_timeout_s or None)
+    command = server_command(endpoint.config, options, extra)
     log_path(settings, endpoint.name).parent.mkdir(parents=True, exist_ok=True)
     with open(log_path(settings, endpoint.name), "wb") as log:
         return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

@@ -1,6 +1,7 @@
 """The model container's process: uvicorn over the endpoint app, one or several workers.
 
-Started by :mod:`sentiment_app.cli.endpoint_server` (the process's command line) with plain arguments.
+Started by :mod:`sentiment_app.cli.endpoint_server` (the process's command line) with its
+:class:`~sentiment_app.serving.options.ServerOptions`.
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
 from sentiment_app.http_common.observability import MULTIPROCESS_DIR_ENV, log_requests_as_json_lines
-from sentiment_app.inference.handler import MAX_INVOKE_BYTES
 from sentiment_app.serving import IDLE_SHUTDOWN_LINE
-from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS
+from sentiment_app.serving.options import DEFAULTS, ServerOptions
 from sentiment_app.serving.capture import CaptureSettings
 from sentiment_app.serving.variants import EndpointConfig
 
@@ -133,15 +133,17 @@ def build_app() -> Starlette:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     log_requests_as_json_lines()
     args = json.loads(os.environ[APP_ARGS_ENV])
+    options = ServerOptions.from_json(args["options"])
     # Only the batcher's thread runs the model; its batches are small enough that more intra-op
     # threads mostly fight the event loop (and any other worker) for the cores.
-    torch.set_num_threads(args.pop("torch_threads"))
-    idle_s, idle_folder = args.pop("idle_timeout_s"), args.pop("idle_folder")
-    on_activity = IdleWatch(idle_s, Path(idle_folder)).touch if idle_s else None
-    weights_file, capture = args.pop("weights_file"), args.pop("capture")
-    return create_app(EndpointConfig.from_dict(args.pop("config")), on_activity=on_activity,
-                      on_load_failure=_exit_on_load_failure, weights_file=Path(weights_file) if weights_file else None,
-                      capture=CaptureSettings(**capture) if capture else None, **args)
+    torch.set_num_threads(options.torch_threads)
+    idle_folder = args["idle_folder"]
+    on_activity = IdleWatch(options.idle_timeout_s, Path(idle_folder)).touch if idle_folder else None
+    weights_file, capture = args["weights_file"], args["capture"]
+    return create_app(EndpointConfig.from_dict(args["config"]), options.name, options.max_payload_bytes,
+                      options.timeout_s, on_activity, options.max_batch_size, options.max_batch_wait_ms,
+                      _exit_on_load_failure, Path(weights_file) if weights_file else None,
+                      CaptureSettings(**capture) if capture else None)
 
 
 def _exit_on_load_failure(exc: BaseException) -> None:
@@ -157,44 +159,25 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def run_server(
-    model: Path | EndpointConfig,
-    host: str = "127.0.0.1",
-    port: int = 8080,
-    name: str | None = None,
-    workers: int = 1,
-    timeout_s: float | None = 60.0,
-    max_payload_bytes: int = MAX_INVOKE_BYTES,
-    idle_timeout_s: float | None = None,
-    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
-    max_batch_wait_ms: float = DEFAULT_MAX_WAIT_MS,
-    torch_threads: int = 1,
-    access_log: bool = False,
-    weights_file: Path | None = None,
-    capture: CaptureSettings | None = None,
-) -> None:
+def run_server(model: Path | EndpointConfig, options: ServerOptions = DEFAULTS, weights_file: Path | None = None,
+               capture: CaptureSettings | None = None) -> None:
     """Serve until SIGTERM/SIGINT (or the idle timeout). Call from the main thread. ``model`` is a
     model folder or an endpoint config with its models resolved to folders."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    idle = IdleWatch(idle_timeout_s) if idle_timeout_s else None
+    host, port, workers = options.host, options.port, options.workers
+    idle = IdleWatch(options.idle_timeout_s) if options.idle_timeout_s else None
     config = model if isinstance(model, EndpointConfig) else EndpointConfig.single(model)
     os.environ[APP_ARGS_ENV] = json.dumps({
         "config": config.resolved(lambda folder: Path(str(folder)).resolve()).to_dict(),
         "weights_file": str(weights_file.resolve()) if weights_file else None,
         "capture": asdict(capture) if capture else None,
-        "endpoint_name": name,
-        "max_payload_bytes": max_payload_bytes,
-        "timeout_s": timeout_s,
-        "idle_timeout_s": idle_timeout_s,
+        "options": options.to_json(),
         "idle_folder": str(idle.folder) if idle else None,
-        "max_batch_size": max_batch_size,
-        "max_batch_wait_ms": max_batch_wait_ms,
-        "torch_threads": torch_threads,
     })
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _exit_cleanly)
     config = uvicorn.Config("sentiment_app.serving.server:build_app", factory=True, host=host, port=port, workers=workers,
-                            access_log=access_log)
+                            access_log=options.access_log)
     # Several workers share their metrics through files (set before any worker imports prometheus_client).
     metrics_dir = None
     if workers > 1 and MULTIPROCESS_DIR_ENV not in os.environ:
