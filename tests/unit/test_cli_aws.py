@@ -450,3 +450,53 @@ def test_a_finished_training_job_is_fetched_and_registered_pending_approval(aws:
     (version,) = read_versions(settings)
     assert (version["family"], version["status"], version["model_dir"]) == ("lstm-seed", PENDING, result["model_dir"])
     assert load_model_dir(Path(result["model_dir"])).version == load_model_dir(Path(SMALL_MODEL)).version
+
+
+def service_enum(shape: str) -> set[str]:
+    """An enum of botocore's SageMaker model, read here independently of the code under test."""
+    import botocore.session
+
+    return set(botocore.session.get_session().get_service_model("sagemaker").shape_for(shape).enum)
+
+
+def instance_type_options() -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(command, option, enum shape, defaults) of every instance-type option of the ``aws`` commands."""
+    from sentiment_app.cli.aws import aws as group
+    from sentiment_app.cli.aws.options import InstanceType
+
+    return [(name, param.opts[0], param.type.shape, tuple(param.default) if param.multiple else (param.default,))
+            for name, command in group.commands.items() for param in command.params
+            if isinstance(param.type, InstanceType)]
+
+
+def test_every_default_instance_type_is_one_the_service_takes_for_its_use() -> None:
+    options = instance_type_options()
+    assert {(command, option, shape) for command, option, shape, _ in options} == {
+        ("train", "--instance-type", "TrainingInstanceType"),
+        ("transform", "--instance-type", "TransformInstanceType"),
+        ("deploy", "--instance-type", "ProductionVariantInstanceType"),
+        ("register", "--realtime-instance-type", "ProductionVariantInstanceType"),
+        ("register", "--transform-instance-type", "TransformInstanceType")}
+    for command, option, shape, defaults in options:
+        assert defaults and set(defaults) <= service_enum(shape), (command, option, defaults)
+
+
+def test_register_takes_its_real_time_and_transform_types_apart(aws: Recorder) -> None:
+    assert "ml.c5.large" in service_enum("ProductionVariantInstanceType")  # a real-time type ...
+    assert "ml.c5.large" not in service_enum("TransformInstanceType")  # ... that batch transform refuses
+    refused = aws_cli("register", "--model", SMALL_MODEL, "--transform-instance-type", "ml.c5.large", code=2)
+    assert "Invalid value for '--transform-instance-type': SageMaker takes no 'ml.c5.large' for batch transform" \
+        in refused and "ml.c5.xlarge" in refused  # a close type it does take
+    assert "SageMaker takes no 'ml.m5.huge' for endpoints" in aws_cli(
+        "register", "--model", SMALL_MODEL, "--realtime-instance-type", "ml.m5.huge", code=2)
+    mixed = aws_cli("register", "--model", SMALL_MODEL, "--realtime-instance-type", "ml.g4dn.xlarge", code=1)
+    assert "mix CPU and GPU" in mixed
+    assert aws.operations() == []  # refused before anything is created
+
+    aws_cli("register", "--model", SMALL_MODEL, "--realtime-instance-type", "ml.c5.large",
+            "--realtime-instance-type", "ml.t2.medium", "--transform-instance-type", "ml.c5.xlarge")
+    (request,) = aws.params("CreateModelPackage")
+    spec = request["InferenceSpecification"]
+    assert spec["SupportedRealtimeInferenceInstanceTypes"] == ["ml.c5.large", "ml.t2.medium"]
+    assert spec["SupportedTransformInstanceTypes"] == ["ml.c5.xlarge"]
+    assert spec["Containers"][0]["Image"].endswith("/pytorch-inference:2.6.0-cpu-py312")

@@ -8,6 +8,7 @@ carries that version's family, fingerprints and metrics as customer metadata.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -52,9 +53,11 @@ def version_metadata(version: dict[str, Any]) -> dict[str, str]:
                   **version["metrics"]})
 
 
-def model_package_request(group: str, image: str, model_data: str, region: str, instance_type: str, status: str,
-                          description: str, metadata: dict[str, str]) -> dict[str, Any]:
-    """The CreateModelPackage arguments: a versioned package in ``group``."""
+def model_package_request(group: str, image: str, model_data: str, region: str, realtime_types: Sequence[str],
+                          transform_types: Sequence[str], status: str, description: str,
+                          metadata: dict[str, str]) -> dict[str, Any]:
+    """The CreateModelPackage arguments: a versioned package in ``group`` that runs on ``realtime_types``
+    behind endpoints and on ``transform_types`` in batch transform (two lists: the service's own)."""
     request: dict[str, Any] = {
         "ModelPackageGroupName": group,
         "ModelPackageDescription": description,
@@ -62,8 +65,8 @@ def model_package_request(group: str, image: str, model_data: str, region: str, 
             "Containers": [{"Image": image, "ModelDataUrl": model_data, "Environment": serving_environment(region)}],
             "SupportedContentTypes": list(REQUEST_TYPES),
             "SupportedResponseMIMETypes": list(RESPONSE_TYPES),
-            "SupportedRealtimeInferenceInstanceTypes": [instance_type],
-            "SupportedTransformInstanceTypes": [instance_type],
+            "SupportedRealtimeInferenceInstanceTypes": list(realtime_types),
+            "SupportedTransformInstanceTypes": list(transform_types),
         },
         "ModelApprovalStatus": status,
         "Tags": PROJECT_TAGS,

@@ -31,6 +31,7 @@ METRIC_DEFINITIONS = [
     {"Name": "validation:accuracy", "Regex": r"val_accuracy: ([0-9.eE+-]+)"},
 ]
 CHECKPOINT_PATH = "/opt/ml/checkpoints"
+DEFAULT_INSTANCE_TYPE = "ml.m5.xlarge"
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class TrainingSpec:
     name: str
     role: str
     image: str
-    instance_type: str = "ml.m5.xlarge"
+    instance_type: str = DEFAULT_INSTANCE_TYPE
     instance_count: int = 1
     volume_gb: int = 10
     max_runtime_s: int = 24 * 3600

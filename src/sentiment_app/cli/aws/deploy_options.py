@@ -14,10 +14,11 @@ import click
 from sentiment_app.aws.deployment import (DEFAULT_MAX_CONCURRENCY, DEFAULT_MEMORY_MB, MAX_CONCURRENCY,
                                           SERVERLESS_MEMORY_MB, EndpointPlan, VariantPlan)
 from sentiment_app.aws.endpoints import DEFAULT_INSTANCE_TYPE, Capacity, Capture
+from sentiment_app.aws.instance_types import REALTIME
 from sentiment_app.aws.locations import CAPTURE_PREFIX, S3Location
 from sentiment_app.aws.scaling import DEFAULT_TARGET_INVOCATIONS, Scaling
 from sentiment_app.aws.serving_model import ModelSource
-from sentiment_app.cli.aws.options import AWS_MODEL_SOURCE, MODEL_TEXT, given, model_source
+from sentiment_app.cli.aws.options import AWS_MODEL_SOURCE, MODEL_TEXT, InstanceType, given, model_source
 from sentiment_app.cli.options import VARIANTS_SHAPE, VariantOption, variants_document
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.serving.variants import DEFAULT_VARIANT, VariantSpec
@@ -58,7 +59,8 @@ def with_endpoint_plan(func: Callable[..., Any]) -> Callable[..., Any]:
     """The capacity, variant, capture and scaling options → ``plan``; put it under the decorators that
     pass ``settings``, ``source`` and ``location`` (the plan's default variant is ``source``)."""
 
-    @click.option("--instance-type", default=DEFAULT_INSTANCE_TYPE, show_default=True)
+    @click.option("--instance-type", type=InstanceType(REALTIME, "endpoints"), default=DEFAULT_INSTANCE_TYPE,
+                  show_default=True)
     @click.option("--instance-count", type=click.IntRange(min=1), default=1, show_default=True,
                   help="Instances per variant (autoscaling starts from it).")
     @click.option("--serverless", is_flag=True,

@@ -13,15 +13,19 @@ from sentiment_app.artifacts.locate import models_root
 from sentiment_app.artifacts.versions import register
 from sentiment_app.aws.channels import read_meta, upload_prepared
 from sentiment_app.aws.images import image_uri
+from sentiment_app.aws.instance_types import TRAINING, TRANSFORM
 from sentiment_app.aws.locations import S3Location
 from sentiment_app.aws.names import checked_name, stamp
 from sentiment_app.aws.pricing import format_cost, hourly_cost
 from sentiment_app.aws.serving_model import ModelSource, create_model, serving_model_data
 from sentiment_app.aws.session import connect
+from sentiment_app.aws.training import DEFAULT_INSTANCE_TYPE as TRAINING_INSTANCE_TYPE
 from sentiment_app.aws.training import TrainingSpec, start_training_job, training_results
+from sentiment_app.aws.transform import DEFAULT_INSTANCE_TYPE as TRANSFORM_INSTANCE_TYPE
 from sentiment_app.aws.transform import read_probabilities, transform_request
 from sentiment_app.aws.waiting import TRAINING_JOB, TRANSFORM_JOB, wait_for
-from sentiment_app.cli.aws.options import image_option, poll_option, region_option, with_location, with_model_source, with_role
+from sentiment_app.cli.aws.options import (InstanceType, image_option, poll_option, region_option, with_location,
+                                           with_model_source, with_role)
 from sentiment_app.cli.options import JSON_OPTION, with_home, with_settings, with_store
 from sentiment_app.cli.output import echo_json, echo_metrics
 from sentiment_app.cli.recipe import data_options, family_option, recipe_options
@@ -59,7 +63,8 @@ def upload_command(settings: Settings, options: DataOptions, family: str, locati
 @region_option
 @image_option
 @click.option("--job-name", help="Training job name [sentiment-train-<UTC time>].")
-@click.option("--instance-type", default="ml.m5.xlarge", show_default=True)
+@click.option("--instance-type", type=InstanceType(TRAINING, "training"), default=TRAINING_INSTANCE_TYPE,
+              show_default=True)
 @click.option("--instance-count", type=click.IntRange(min=1), default=1, show_default=True,
               help="More than 1 trains with SageMaker's torch_distributed (torchrun on every instance).")
 @click.option("--max-runtime", type=click.IntRange(min=60), default=24 * 3600, show_default=True, help="Seconds.")
@@ -124,7 +129,8 @@ def transform_model(aws: Any, location: S3Location, source: ModelSource, model_n
 @image_option
 @click.option("--model-name", help="Use this existing SageMaker model instead of creating one.")
 @click.option("--job-name", help="Transform job name [sentiment-transform-<UTC time>].")
-@click.option("--instance-type", default="ml.m5.large", show_default=True)
+@click.option("--instance-type", type=InstanceType(TRANSFORM, "batch transform"), default=TRANSFORM_INSTANCE_TYPE,
+              show_default=True)
 @click.option("--instance-count", type=click.IntRange(min=1), default=1, show_default=True)
 @poll_option
 @JSON_OPTION

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Callable
@@ -11,6 +12,7 @@ import click
 from click.core import ParameterSource
 
 from sentiment_app.cli.options import MODEL_HELP, MODEL_SOURCE
+from sentiment_app.aws.instance_types import supported
 from sentiment_app.aws.locations import S3Location
 from sentiment_app.aws.serving_model import ModelSource
 from sentiment_app.errors import SentimentAppError
@@ -85,6 +87,24 @@ class AwsModelSource(click.ParamType):
 
 
 AWS_MODEL_SOURCE = AwsModelSource()
+
+
+class InstanceType(click.ParamType):
+    """An instance type SageMaker takes for one use (``shape``: see :mod:`sentiment_app.aws.instance_types`),
+    so a type the service would refuse stops the command before anything is created."""
+
+    name = "TYPE"
+
+    def __init__(self, shape: str, use: str) -> None:
+        self.shape, self.use = shape, use
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        known = supported(self.shape)
+        if value in known:
+            return str(value)
+        near = difflib.get_close_matches(str(value), sorted(known), n=3)
+        self.fail(f"SageMaker takes no {value!r} for {self.use}"
+                  + (f"; close ones it takes: {', '.join(near)}" if near else ""), param, ctx)
 
 
 def model_source(settings: Settings, text: str) -> ModelSource:
