@@ -18,6 +18,8 @@ import numpy as np
 from sentiment_app.aws.inventory import PROJECT_TAGS
 from sentiment_app.errors import SentimentAppError
 
+DEFAULT_INSTANCE_TYPE = "ml.m5.large"
+
 
 def transform_request(name: str, model: str, input_uri: str, output_uri: str, instance_type: str,
                       instance_count: int = 1) -> dict[str, Any]:
