@@ -26,7 +26,7 @@ from sentiment_app.data.dataset import load_imdb, stratified_sample
 from sentiment_app.features.prepare import read_rows, write_rows
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.models.registry import build_model
-from tests.support import CLI, NEGATIVE, POSITIVE, csv_gz
+from tests.support import CLI, NEGATIVE, POSITIVE, csv_gz, free_port
 
 REVIEWS, EPOCHS, BATCH = 1000, 2, 50
 
@@ -123,27 +123,61 @@ def test_only_rank_zero_writes(runs: dict) -> None:
     assert [log.count(f"Epoch: {e},") for e in range(1, EPOCHS + 1)] == [1] * EPOCHS  # printed by rank 0 only
 
 
+def rows_channel(folder: Path) -> Path:
+    """99 random rows (batch 7 over 2 processes splits 3 + 4; the last batch is one row) and their dictionary."""
+    g = np.random.default_rng(0)
+    lengths = g.integers(1, 21, 99)
+    ids = np.where(np.arange(20) < lengths[:, None], g.integers(2, 50, (99, 20)), 0)
+    channel = folder / "training"
+    channel.mkdir()
+    write_rows(channel / "train.csv", (ids[:, :3].sum(1) % 2).astype(np.int64), np.column_stack([lengths, ids]))
+    (channel / "word_dict.json").write_text(json.dumps({f"w{i}": i for i in range(2, 50)}))
+    return channel
+
+
+def entry_point(channel: Path, out: Path, *launcher: str) -> list[str]:
+    """The training entry point on ``channel`` with a small recipe, writing under ``out``."""
+    return [sys.executable, *launcher, "-m", "sentiment_app.training.train", "--epochs", "2", "--batch-size", "7",
+            "--vocab_size", "50", "--embedding_dim", "4", "--hidden_dim", "8", "--data-dir", str(channel),
+            "--model-dir", str(out / "model"), "--checkpoint-dir", str(out / "checkpoints")]
+
+
+def assert_same_steps(one: Path, two: Path) -> None:
+    first, second = load_model_dir(one), load_model_dir(two)
+    for name, weights in first.state_dict.items():
+        torch.testing.assert_close(second.state_dict[name], weights, atol=1e-5, rtol=1e-4, msg=name)
+    for h1, h2 in zip(first.metrics["history"], second.metrics["history"]):
+        assert h2["loss"] == pytest.approx(h1["loss"], rel=1e-5)
+
+
 @pytest.mark.slow
 def test_uneven_shards_and_a_one_row_batch_give_the_single_process_steps(tmp_path: Path) -> None:
     """Batch 7 over 2 processes splits 3 + 4, and the last batch of 99 rows is one row (a
     placeholder on rank 0): the weighting must still give the single-process gradients."""
-    g = np.random.default_rng(0)
-    lengths = g.integers(1, 21, 99)
-    ids = np.where(np.arange(20) < lengths[:, None], g.integers(2, 50, (99, 20)), 0)
-    channel = tmp_path / "training"
-    channel.mkdir()
-    write_rows(channel / "train.csv", (ids[:, :3].sum(1) % 2).astype(np.int64), np.column_stack([lengths, ids]))
-    (channel / "word_dict.json").write_text(json.dumps({f"w{i}": i for i in range(2, 50)}))
-    recipe = ["-m", "sentiment_app.training.train", "--epochs", "2", "--batch-size", "7", "--vocab_size", "50",
-              "--embedding_dim", "4", "--hidden_dim", "8", "--data-dir", str(channel)]
+    channel = rows_channel(tmp_path)
     for nproc in (1, 2):
         launcher = ["-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"] if nproc == 2 else []
-        out = tmp_path / str(nproc)
-        done = subprocess.run([sys.executable, *launcher, *recipe, "--model-dir", str(out / "model"),
-                               "--checkpoint-dir", str(out / "checkpoints")], capture_output=True, text=True, timeout=300)
+        done = subprocess.run(entry_point(channel, tmp_path / str(nproc), *launcher), capture_output=True, text=True,
+                              timeout=300)
         assert done.returncode == 0, done.stderr[-3000:]
-    one, two = (load_model_dir(tmp_path / n / "model") for n in "12")
-    for name, weights in one.state_dict.items():
-        torch.testing.assert_close(two.state_dict[name], weights, atol=1e-5, rtol=1e-4, msg=name)
-    for h1, h2 in zip(one.metrics["history"], two.metrics["history"]):
-        assert h2["loss"] == pytest.approx(h1["loss"], rel=1e-5)
+    assert_same_steps(tmp_path / "1" / "model", tmp_path / "2" / "model")
+
+
+@pytest.mark.slow
+def test_two_sagemaker_cpu_hosts_join_without_a_launcher_and_take_the_single_process_steps(tmp_path: Path) -> None:
+    """A CPU job on two instances: no torchrun, the entry point once per host with only SageMaker's
+    variables; the hosts' names reach loopback through MASTER_ADDR, which SageMaker's toolkit sets too."""
+    channel = rows_channel(tmp_path)
+    done = subprocess.run(entry_point(channel, tmp_path / "alone"), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    hosts = ["algo-1", "algo-2"]
+    base = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK") and not k.startswith("SM_")}
+    sagemaker = {"SM_HOSTS": json.dumps(hosts), "SM_NUM_CPUS": "1", "MASTER_ADDR": "127.0.0.1",
+                 "MASTER_PORT": str(free_port())}
+    processes = [subprocess.Popen(entry_point(channel, tmp_path / host), env={**base, **sagemaker, "SM_CURRENT_HOST": host},
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for host in hosts]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    assert [p.returncode for p in processes] == [0, 0], [err[-3000:] for _, err in outputs]
+    assert_same_steps(tmp_path / "alone" / "model", tmp_path / "algo-1" / "model")
+    assert not [path for path in (tmp_path / "algo-2").rglob("*") if path.is_file()]  # the second host writes nothing
+    assert outputs[0][0].strip() and not outputs[1][0].strip()  # and prints nothing

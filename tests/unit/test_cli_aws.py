@@ -79,6 +79,17 @@ def test_distributed_training_request(aws: Recorder) -> None:
     assert request["AlgorithmSpecification"]["TrainingImage"].endswith("/pytorch-training:2.8.0-gpu-py312")
 
 
+def test_several_cpu_instances_train_without_torch_distributed(aws: Recorder) -> None:
+    """The SDK refuses torch_distributed on CPU instances: the entry point joins the hosts itself."""
+    put_s3(f"s3://{BUCKET}/sentiment-app/data/meta.json", json.dumps({"vocab_size": 77}).encode())
+    aws.containers = False
+    aws_cli("train", "--job-name", "cpus", "--instance-count", "2", "--epochs", "1", "--no-wait")
+    (request,) = aws.params("CreateTrainingJob")
+    assert request["ResourceConfig"] == {"InstanceType": "ml.m5.xlarge", "InstanceCount": 2, "VolumeSizeInGB": 10}
+    assert not [key for key in request["HyperParameters"] if "distributed" in key or key == "sagemaker_instance_type"]
+    assert request["AlgorithmSpecification"]["TrainingImage"].endswith("/pytorch-training:2.8.0-cpu-py312")
+
+
 def test_status_delete_and_cleanup(aws: Recorder) -> None:
     aws_cli("deploy", "first", "--model", SMALL_MODEL, "--instance-type", "ml.m5.large")
     aws_cli("deploy", "second", "--model", SMALL_MODEL, "--instance-type", "ml.c5.xlarge", "--instance-count", "2")

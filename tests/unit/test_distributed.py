@@ -44,3 +44,25 @@ def test_nproc_per_node_option(command: str) -> None:
     assert shown.exit_code == 0 and "--nproc-per-node" in shown.output and "global batch" in shown.output
     refused = runner.invoke(main, [command, "--nproc-per-node", "0"])
     assert refused.exit_code == 2 and "--nproc-per-node" in refused.output
+
+
+SAGEMAKER_HOST = {"SM_HOSTS": '["algo-1", "algo-2", "algo-3"]', "SM_CURRENT_HOST": "algo-2", "SM_NUM_CPUS": "4"}
+
+
+def test_a_host_of_a_multi_instance_sagemaker_job_is_its_place_in_sm_hosts() -> None:
+    launch = distributed.launch(SAGEMAKER_HOST)
+    assert launch == distributed.Launch(1, 3, 0, "tcp://algo-1:7777", threads=4)  # the first host is the master
+    assert not distributed.is_main_process(SAGEMAKER_HOST)
+    assert distributed.is_main_process({**SAGEMAKER_HOST, "SM_CURRENT_HOST": "algo-1"})
+    moved = distributed.launch({**SAGEMAKER_HOST, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29400"})
+    assert moved is not None and moved.init_method == "tcp://127.0.0.1:29400"
+    with pytest.raises(RuntimeError, match="algo-9"):
+        distributed.launch({**SAGEMAKER_HOST, "SM_CURRENT_HOST": "algo-9"})
+
+
+def test_torchrun_wins_and_one_host_or_one_process_is_alone() -> None:
+    torchrun = {**SAGEMAKER_HOST, "WORLD_SIZE": "4", "RANK": "3", "LOCAL_RANK": "1"}
+    assert distributed.launch(torchrun) == distributed.Launch(3, 4, 1, "env://")
+    assert distributed.launch({"SM_HOSTS": '["algo-1"]', "SM_CURRENT_HOST": "algo-1"}) is None
+    assert distributed.launch({"WORLD_SIZE": "1", "RANK": "0"}) is None
+    assert distributed.setup({"SM_HOSTS": '["algo-1"]', "SM_CURRENT_HOST": "algo-1"}) == distributed.Context()

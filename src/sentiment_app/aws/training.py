@@ -1,9 +1,11 @@
 """A SageMaker training job running the project's own entry point in the PyTorch training image.
 
 The request is the SDK's script mode: code in ``sourcedir.tar.gz``, every hyperparameter a
-JSON-encoded string, ``sagemaker_program``/``sagemaker_submit_directory`` naming the code, and
-``sagemaker_torch_distributed_enabled`` when several instances train together (the toolkit then
-launches the entry point with ``torchrun`` on every host).
+JSON-encoded string, ``sagemaker_program``/``sagemaker_submit_directory`` naming the code. When
+several GPU instances train together it adds ``sagemaker_torch_distributed_enabled`` (the toolkit
+then launches the entry point with ``torchrun`` on every host); the SDK refuses that option on CPU
+instances, so several CPU instances each run the entry point once, and it joins the hosts itself
+(:mod:`sentiment_app.training.distributed`).
 """
 
 from __future__ import annotations
@@ -17,19 +19,18 @@ from typing import Any
 from sentiment_app.artifacts.archive import safe_extract
 from sentiment_app.artifacts.model_dir import MANIFEST, METRICS
 from sentiment_app.aws.channels import CHANNELS, data_prefix
+from sentiment_app.aws.images import processor
 from sentiment_app.aws.inventory import PROJECT_TAGS
 from sentiment_app.aws.locations import S3Location
 from sentiment_app.aws.session import Aws
 from sentiment_app.aws.sourcedir import ENTRY_POINT, pack_sourcedir
 from sentiment_app.features.prepare import ROWS
+from sentiment_app.models.registry import get_spec
 from sentiment_app.store.objects import local_input
 from sentiment_app.store.s3 import ObjectNotFound
+from sentiment_app.training.metric_log import metric_definitions
 
 # SageMaker reads these from the job's log (the entry point prints one line per epoch).
-METRIC_DEFINITIONS = [
-    {"Name": "train:loss", "Regex": r"BCELoss: ([0-9.eE+-]+)"},
-    {"Name": "validation:accuracy", "Regex": r"val_accuracy: ([0-9.eE+-]+)"},
-]
 CHECKPOINT_PATH = "/opt/ml/checkpoints"
 DEFAULT_INSTANCE_TYPE = "ml.m5.xlarge"
 
@@ -47,8 +48,9 @@ class TrainingSpec:
     channel_kind: str = ROWS  # which uploaded channels the family reads (see aws.channels)
 
     @property
-    def distributed(self) -> bool:
-        return self.instance_count > 1
+    def torch_distributed(self) -> bool:
+        """Several GPU instances: torchrun on each (on CPU instances the entry point joins the hosts)."""
+        return self.instance_count > 1 and processor(self.instance_type) == "gpu"
 
 
 def script_mode_hyperparameters(spec: TrainingSpec, submit_directory: str, region: str) -> dict[str, str]:
@@ -61,7 +63,7 @@ def script_mode_hyperparameters(spec: TrainingSpec, submit_directory: str, regio
         "sagemaker_container_log_level": 20,
         "sagemaker_job_name": spec.name,
     }
-    if spec.distributed:
+    if spec.torch_distributed:
         values["sagemaker_torch_distributed_enabled"] = True
         values["sagemaker_instance_type"] = spec.instance_type
     return {key: json.dumps(value) for key, value in values.items()}
@@ -79,7 +81,7 @@ def training_request(spec: TrainingSpec, location: S3Location, submit_directory:
         "TrainingJobName": spec.name,
         "RoleArn": spec.role,
         "AlgorithmSpecification": {"TrainingImage": spec.image, "TrainingInputMode": "File",
-                                   "MetricDefinitions": METRIC_DEFINITIONS},
+                                   "MetricDefinitions": metric_definitions(get_spec(spec.hyperparameters["family"]).metrics)},
         "HyperParameters": script_mode_hyperparameters(spec, submit_directory, region),
         "InputDataConfig": [_channel(name, location.uri(f"{data_prefix(spec.channel_kind)}{name}/")) for name in CHANNELS],
         "OutputDataConfig": {"S3OutputPath": location.uri("output")},

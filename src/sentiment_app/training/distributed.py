@@ -1,10 +1,14 @@
-"""Multi-process training with PyTorch's own engine: ``torchrun`` + DistributedDataParallel.
+"""Multi-process training with PyTorch's own engine: DistributedDataParallel, launched two ways.
 
-``torchrun`` (also what SageMaker's ``torch_distributed`` option runs on every host) gives each
-process ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``; the process
-group is joined through ``env://``. Without ``WORLD_SIZE`` (or with a world of one) nothing is
-initialised and every helper here leaves the values alone, so a single-process run is exactly
-the plain loop.
+``torchrun`` (locally, and what SageMaker's ``torch_distributed`` option runs on every GPU host)
+gives each process ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``;
+the process group is joined through ``env://``. A SageMaker job on several CPU instances has no
+launcher (the SDK allows ``torch_distributed`` on GPU and Trainium instances only): the same entry
+point runs once on every host, and the group is read from SageMaker's own variables: ``SM_HOSTS``
+(the rank is the host's place in it), ``SM_CURRENT_HOST``, the first host as ``MASTER_ADDR`` and
+port 7777 (as SageMaker's PyTorch toolkit sets them; either variable, when set, wins), and
+``SM_NUM_CPUS`` threads. Without either (or with a world of one) nothing is initialised and every
+helper here leaves the values alone, so a single-process run is exactly the plain loop.
 
 Batch semantics: ``--batch-size`` stays the *global* batch, so a recipe means the same thing for
 any number of processes. Every process walks the same batches in file order and takes a
@@ -18,8 +22,9 @@ row of the batch with weight 0, so it still joins the gradient all-reduce.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -49,6 +54,20 @@ class Context:
 
 
 @dataclass(frozen=True)
+class Launch:
+    """How this process joins its group, read from its launcher's variables before joining."""
+
+    rank: int
+    world_size: int
+    local_rank: int
+    init_method: str
+    threads: int | None = None  # intra-op threads of the one process on a host
+
+
+SAGEMAKER_MASTER_PORT = "7777"
+
+
+@dataclass(frozen=True)
 class Shard:
     """This process's rows of one batch and the weight of its mean loss (see the module doc)."""
 
@@ -65,19 +84,51 @@ def backend() -> str:
     return "nccl" if torch.cuda.is_available() else "gloo"
 
 
-def setup(environ: dict[str, str] | None = None) -> Context:
-    """Join the process group described by torchrun's variables, if there is one."""
+def sagemaker_hosts(env: Mapping[str, str]) -> Launch | None:
+    """One process per host of a SageMaker job without a launcher, from ``SM_HOSTS``/``SM_CURRENT_HOST``."""
+    hosts = json.loads(env.get("SM_HOSTS", "[]"))
+    if len(hosts) <= 1:
+        return None
+    current = env.get("SM_CURRENT_HOST")
+    if current not in hosts:
+        raise RuntimeError(f"SM_CURRENT_HOST {current!r} is not one of SM_HOSTS {hosts}")
+    master = f"{env.get('MASTER_ADDR', hosts[0])}:{env.get('MASTER_PORT', SAGEMAKER_MASTER_PORT)}"
+    threads = int(env["SM_NUM_CPUS"]) if env.get("SM_NUM_CPUS") else None
+    return Launch(hosts.index(current), len(hosts), 0, f"tcp://{master}", threads)
+
+
+def launch(environ: Mapping[str, str] | None = None) -> Launch | None:
+    """This process's place in a group: torchrun's variables, else SageMaker's hosts; None alone."""
     env = os.environ if environ is None else environ
-    world_size = int(env.get("WORLD_SIZE", "1"))
-    if world_size <= 1:
+    if "WORLD_SIZE" in env:
+        world_size = int(env["WORLD_SIZE"])
+        return Launch(int(env.get("RANK", "0")), world_size, int(env.get("LOCAL_RANK", "0")),
+                      "env://") if world_size > 1 else None
+    return sagemaker_hosts(env)
+
+
+def is_main_process(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this process is rank 0 of its launch (or alone), known before any group is joined."""
+    found = launch(environ)
+    return found is None or found.rank == 0
+
+
+def setup(environ: Mapping[str, str] | None = None) -> Context:
+    """Join the process group this process was launched into, if there is one."""
+    found = launch(environ)
+    if found is None:
         return Context()
-    local_rank = int(env.get("LOCAL_RANK", "0"))
     name = backend()
-    device = torch.device("cuda", local_rank) if name == "nccl" else torch.device("cpu")
+    device = torch.device("cuda", found.local_rank) if name == "nccl" else torch.device("cpu")
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    dist.init_process_group(name, init_method="env://")
-    return Context(dist.get_rank(), dist.get_world_size(), local_rank, device)
+    if found.threads:
+        torch.set_num_threads(found.threads)
+    if found.init_method == "env://":
+        dist.init_process_group(name, init_method="env://")
+    else:
+        dist.init_process_group(name, init_method=found.init_method, rank=found.rank, world_size=found.world_size)
+    return Context(dist.get_rank(), dist.get_world_size(), found.local_rank, device)
 
 
 def teardown() -> None:
@@ -86,7 +137,7 @@ def teardown() -> None:
 
 
 @contextmanager
-def session(environ: dict[str, str] | None = None) -> Iterator[Context]:
+def session(environ: Mapping[str, str] | None = None) -> Iterator[Context]:
     """``setup`` on entry, ``teardown`` on exit (also on error, so no process is left waiting)."""
     context = setup(environ)
     try:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -137,9 +136,9 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     family = requested_family(argv)
     if family in MODELS and get_spec(family).channel == TEXT:
-        # Text models fit in one process; launched under torchrun (e.g. a multi-instance SageMaker
-        # job), only rank 0 trains, so no two processes write the model folder.
-        if int(os.environ.get("RANK", "0")) == 0:
+        # Text models fit in one process; launched several times (torchrun, or every host of a
+        # multi-instance SageMaker job), only rank 0 trains, so no two processes write the model folder.
+        if distributed.is_main_process():
             train_text_model(argv, data_fingerprint)
         return
     args = parse_args(argv, __doc__.splitlines()[0])

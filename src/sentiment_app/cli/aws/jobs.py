@@ -66,7 +66,8 @@ def upload_command(settings: Settings, options: DataOptions, family: str, locati
 @click.option("--instance-type", type=InstanceType(TRAINING, "training"), default=TRAINING_INSTANCE_TYPE,
               show_default=True)
 @click.option("--instance-count", type=click.IntRange(min=1), default=1, show_default=True,
-              help="More than 1 trains with SageMaker's torch_distributed (torchrun on every instance).")
+              help="More than 1 trains on all of them: GPU instances with SageMaker's torch_distributed (torchrun "
+                   "on each), CPU instances with the entry point once on each, joining the hosts itself.")
 @click.option("--max-runtime", type=click.IntRange(min=60), default=24 * 3600, show_default=True, help="Seconds.")
 @recipe_options
 @click.option("--seed", type=int, default=1, show_default=True)
