@@ -28,7 +28,7 @@ from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.gateway.api import local_api
 from sentiment_app.gateway.api.local_stack import ENDPOINT_URL_ENV
 from sentiment_app.gateway.runtime.environments import RUNTIME_MODULE
-from sentiment_app.gateway.runtime.loop import REPORT_LOGGER
+from sentiment_app.gateway.runtime.telemetry import FUNCTION_LOGGER, PLATFORM_LOGGER
 from sentiment_app.serving.app import create_app as endpoint_app
 from tests.support import NEGATIVE, POSITIVE, in_flight, running, served_app, wait_for
 
@@ -100,11 +100,11 @@ def test_events_reach_the_function_and_every_invocation_is_reported(
     assert [reply.status_code for reply in replies] == [200] * len(reviews)
     assert [reply.json()["label"] for reply in replies] == ["positive", "negative"] * 4
     assert 1 <= len(started) <= 2 and not environments()  # the environments end with the app
-    reports = [REPORT.fullmatch(r.getMessage()) for r in caplog.records if r.name == REPORT_LOGGER]
+    reports = [REPORT.fullmatch(r.getMessage()) for r in caplog.records if r.name == PLATFORM_LOGGER and r.getMessage().startswith("REPORT")]
     assert all(reports) and len(reports) == len(reviews)
     assert {report.group(1) for report in reports} == {reply.headers["x-amzn-requestid"] for reply in replies}
     assert sum(report.group(2) is not None for report in reports) == len(started)  # one cold start each
-    function_lines = [r.getMessage() for r in caplog.records if r.name.endswith("lambda_function")]
+    function_lines = [r.getMessage() for r in caplog.records if r.name == FUNCTION_LOGGER]
     assert len(function_lines) == len(reviews)  # the function's own log comes back with each answer
 
 

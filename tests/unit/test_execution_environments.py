@@ -1,21 +1,22 @@
 """The local Lambda execution model without processes: the pool's scheduling (idle environments
 first, scale out up to the concurrency, a bounded queue, 429, deadlines, deaths) with environments
-that answer when the test says so, and the runtime's side of an invocation (answer, error, logs,
-REPORT) run in this process. (The same with real worker processes: tests/system/test_execution_environments.py.)"""
+that answer when the test says so, and the platform's log stream (the runtime's framed log lines,
+REPORT) in this process. (The same with real worker processes: tests/system/test_execution_environments.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 import logging
+import os
 import re
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
+from awslambdaric import bootstrap
 
-from sentiment_app.gateway.runtime import loop as runtime
+from sentiment_app.gateway.runtime import telemetry
 from sentiment_app.gateway.runtime.pool import EnvironmentDied, EnvironmentPool, InvocationTimeout, Throttled
 
 REPORT = re.compile(r"REPORT RequestId: (\S+)\tDuration: \d+\.\d\d ms\tBilled Duration: (\d+) ms\t"
@@ -28,7 +29,7 @@ class FakeEnvironment:
     def __init__(self, on_reply: Callable, on_exit: Callable) -> None:
         self.on_reply, self.on_exit = on_reply, on_exit
         self.received: list[dict[str, Any]] = []
-        self.killed = False
+        self.killed = self.timed_out = False
 
     def send(self, message: dict[str, Any]) -> None:
         self.received.append(message)
@@ -37,8 +38,8 @@ class FakeEnvironment:
         message = self.received[-1]
         self.on_reply(self, {"result": {"echo": message["event"], "request_id": message["request_id"]}})
 
-    def kill(self) -> None:
-        self.killed = True
+    def kill(self, timed_out: bool = False) -> None:
+        self.killed, self.timed_out = True, timed_out
         asyncio.get_running_loop().call_soon(self.exit)
 
     def exit(self) -> None:
@@ -114,7 +115,7 @@ def test_a_deadline_kills_the_running_environment_and_a_fresh_one_serves_next() 
         hung = harness.invoke(1, timeout_s=0.05)
         with pytest.raises(InvocationTimeout):
             await hung
-        assert harness.started[0].killed
+        assert harness.started[0].killed and harness.started[0].timed_out  # it logs Lambda's timeout
         nxt = harness.invoke(2)
         await settle()
         assert len(harness.started) == 2 and harness.started[1].received[0]["event"] == {"n": 2}
@@ -199,72 +200,55 @@ def test_pool_settings_are_checked() -> None:
         EnvironmentPool(lambda on_reply, on_exit: None, concurrency=0)  # type: ignore[arg-type, return-value]
 
 
-# -- the runtime's side ----------------------------------------------------------------------------
-
-def invoke_in_runtime(handler: Callable, init_ms: float | None = None) -> dict[str, Any]:
-    capture = runtime.LogCapture()
-    logging.getLogger().addHandler(capture)
-    try:
-        message = {"request_id": "req-7", "timeout_s": 3.0, "event": {"body": "hello"}}
-        data = runtime.invoke(handler, message, capture, lambda: 42, init_ms)
-    finally:
-        logging.getLogger().removeHandler(capture)
-    decoded = runtime.receive(io.BytesIO(data))
-    assert decoded is not None
-    return decoded
-
-
-def test_the_runtime_answers_with_the_result_the_logs_and_a_report() -> None:
-    function_log = logging.getLogger("tests.function")
-    function_log.setLevel(logging.INFO)
-
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        function_log.info("handled %s", context.aws_request_id)
-        return {"statusCode": 200, "body": event["body"].upper(), "left_ms": context.get_remaining_time_in_millis()}
-
-    answer = invoke_in_runtime(handler)
-    assert answer["result"]["body"] == "HELLO" and 0 < answer["result"]["left_ms"] <= 3000
-    (name, level, _, message), (report_name, _, _, report) = answer["logs"]
-    assert (name, level, message) == ("tests.function", logging.INFO, "handled req-7")
-    assert report_name == runtime.REPORT_LOGGER
-    match = REPORT.fullmatch(report)
-    assert match and match.group(1) == "req-7" and match.group(3) is None  # a warm start has no Init Duration
-
-
-def test_a_failing_function_is_an_error_answer_with_its_traceback_logged() -> None:
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        raise KeyError("review")
-
-    answer = invoke_in_runtime(handler, init_ms=123.4)
-    assert answer["error"]["errorType"] == "KeyError" and "review" in answer["error"]["errorMessage"]
-    assert "result" not in answer
-    error, report = answer["logs"]
-    assert error[1] == logging.ERROR and "Traceback" in error[3] and "KeyError" in error[3]
-    match = REPORT.fullmatch(report[3])
-    assert match and match.group(3) == "\tInit Duration: 123.40 ms"
-
-
-def test_an_answer_that_is_not_json_is_a_marshal_error() -> None:
-    answer = invoke_in_runtime(lambda event, context: {"statusCode": 200, "body": {1, 2}})
-    assert answer["error"]["errorType"] == "Runtime.MarshalError" and len(answer["logs"]) == 1
-
+# -- the platform's side: the log stream ------------------------------------------------------------
 
 def test_report_line_bills_whole_milliseconds_and_the_init_phase() -> None:
-    assert runtime.report_line("r", 2.01, 40) == ("REPORT RequestId: r\tDuration: 2.01 ms\tBilled Duration: 3 ms\t"
-                                                  "Memory Size: 256 MB\tMax Memory Used: 40 MB")
-    cold = runtime.report_line("r", 2.0, 40, init_ms=150.5)
-    assert "Billed Duration: 153 ms" in cold and cold.endswith("\tInit Duration: 150.50 ms")
+    assert telemetry.report_line("r", 2.01, 256, 40) == (
+        "REPORT RequestId: r\tDuration: 2.01 ms\tBilled Duration: 3 ms\tMemory Size: 256 MB\tMax Memory Used: 40 MB")
+    cold = telemetry.report_line("r", 2.0, 256, 40, init_ms=150.5)
+    assert REPORT.fullmatch(cold) and "Billed Duration: 153 ms" in cold and cold.endswith("\tInit Duration: 150.50 ms")
+    assert telemetry.report_line("r", 3000.0, 256, 40, status="timeout").endswith("\tStatus: timeout")
 
 
-def test_messages_round_trip_and_a_short_read_is_the_end() -> None:
-    message = {"event": {"body": "caf\u00e9 \u2603", "n": [1, 2]}, "request_id": "x"}
-    data = runtime.encode(message)
-    stream = io.BytesIO(data + data[:-1])
-    assert runtime.receive(stream) == message
-    assert runtime.receive(stream) is None  # the gateway went away mid-message
-    assert json.loads(data[runtime.HEADER.size:]) == message
+def test_frames_from_the_runtime_become_records_at_their_level_and_time(caplog: pytest.LogCaptureFixture) -> None:
+    """The frames are written by awslambdaric's own telemetry sink, as in an environment."""
+    caplog.set_level(logging.DEBUG, logger=telemetry.FUNCTION_LOGGER)
+    pipe = telemetry.LogPipe()
+    try:
+        with bootstrap.FramedTelemetryLogSink(os.dup(pipe.write_fd)) as sink:
+            sink.log("[INFO]\t2026-01-01T00:00:00.000Z\treq-1\thandled caf\u00e9\n")
+            sink.log_error(["[ERROR] KeyError: 'review'", "Traceback (most recent call last):", "  line 1"])
+            sink.log("[WARNING]\t2026-01-01T00:00:00.000Z\treq-1\tslow")
+        pipe.drain()
+    finally:
+        pipe.close()
+    assert not pipe.buffer  # every frame consumed
+    records = [r for r in caplog.records if r.name == telemetry.FUNCTION_LOGGER]
+    assert [r.levelno for r in records] == [logging.INFO, logging.ERROR, logging.WARNING]
+    assert records[0].getMessage().endswith("req-1\thandled caf\u00e9")
+    assert records[1].getMessage().splitlines()[1] == "Traceback (most recent call last):"  # one record, all lines
+    assert all(abs(r.created - time.time()) < 60 for r in records)  # the frame's own time
 
 
-def test_peak_memory_is_this_process_in_megabytes() -> None:
-    peak = runtime.PeakMemory()()
-    assert 1 <= peak < 64 * 1024
+def test_a_frame_split_across_reads_waits_for_its_end(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=telemetry.FUNCTION_LOGGER)
+    pipe = telemetry.LogPipe()
+    message = b"[INFO]\tsplit"
+    frame = telemetry.FRAME.pack(0xA55A0003, len(message), int(time.time() * 1e6)) + message
+    try:
+        os.write(pipe.write_fd, frame[:10])
+        pipe.drain()
+        assert not [r for r in caplog.records if r.name == telemetry.FUNCTION_LOGGER]
+        os.write(pipe.write_fd, frame[10:])
+        pipe.drain()
+    finally:
+        pipe.close()
+    assert [r.getMessage() for r in caplog.records if r.name == telemetry.FUNCTION_LOGGER] == ["[INFO]\tsplit"]
+
+
+def test_peak_memory_is_the_process_in_megabytes() -> None:
+    peak = telemetry.PeakMemory(os.getpid())
+    try:
+        assert 1 <= peak() < 64 * 1024
+    finally:
+        peak.close()

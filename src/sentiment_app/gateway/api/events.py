@@ -7,38 +7,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 ACCOUNT_ID, API_ID, RESOURCE_ID, STAGE = "123456789012", "1234567890", "123456", "local"
 RESPONSE_KEYS = {"statusCode", "body", "headers", "multiValueHeaders", "isBase64Encoded", "base64Encoded", "cookies"}
 SCALARS = (str, int, float, bool)
-MEMORY_SIZE_MB = 256  # the deployed function's MemorySize (infra/template.yaml)
 
 
 class InvalidProxyResponse(ValueError):
     """The function's answer is not a valid proxy response; API Gateway turns that into a 502."""
-
-
-@dataclass
-class LocalContext:
-    """The parts of Lambda's context object that handlers read, for in-process invocation."""
-
-    aws_request_id: str
-    timeout_s: float = 29.0
-    function_name: str = "sentiment"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: str = str(MEMORY_SIZE_MB)
-    invoked_function_arn: str = f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:sentiment"
-    log_group_name: str = "/aws/lambda/sentiment"
-    log_stream_name: str = "local"
-    started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.started + self.timeout_s - time.monotonic()) * 1000))
 
 
 def _single_and_multi(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:

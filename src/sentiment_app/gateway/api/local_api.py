@@ -1,9 +1,9 @@
 """A local API Gateway (REST API, Lambda proxy integration), as ``sam local start-api`` provides.
 
 ``POST``/``OPTIONS`` on ``/api/sentiment`` and ``/api/feedback`` become format 1.0 events for
-``lambda_handler``, run by a pool of execution environments (worker processes, one event at a time
-each, as Lambda runs them: :mod:`sentiment_app.gateway.runtime.pool`; every one busy and the queue full: API
-Gateway's 429); its answer is checked as API Gateway would (a bad one is a 502). The web page is
+``lambda_function.lambda_handler``, run by a pool of execution environments (AWS's runtime
+interface client in worker processes, one event at a time each, as Lambda runs them:
+:mod:`sentiment_app.gateway.runtime`; every one busy and the queue full: API Gateway's 429); its answer is checked as API Gateway would (a bad one is a 502). The web page is
 served from the same origin; any other route gets API Gateway's 403 "Missing Authentication
 Token". With an :class:`AccessControl` the API routes demand ``x-api-key`` (never for the CORS
 preflight) and apply each key's rate and quota. The gateway's own answers carry the function's CORS
@@ -15,7 +15,6 @@ headers (``lambda_function.cors_headers``), as the deployed API's gateway respon
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -28,9 +27,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from sentiment_app.gateway.keys.access import AccessControl
-from sentiment_app.gateway.runtime.environments import ExecutionEnvironment
+from sentiment_app.gateway.runtime.environments import FunctionConfig, starter
 from sentiment_app.gateway.api.events import parse_proxy_response, rest_event
-from sentiment_app.gateway.function.lambda_function import cors_headers, lambda_handler
+from sentiment_app.gateway.function.lambda_function import cors_headers
 from sentiment_app.gateway.api.local_stack import ENDPOINT_URL_ENV
 from sentiment_app.gateway.runtime.pool import (DEFAULT_CONCURRENCY, QUEUE_LIMIT, EnvironmentDied, EnvironmentPool,
                                         InvocationTimeout, Throttled)
@@ -45,7 +44,6 @@ API_PATH = "/api/sentiment"
 FEEDBACK_PATH = "/api/feedback"
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit (the default of serve --max-request-mb)
 INTEGRATION_TIMEOUT_S = 29.0  # REST API default integration timeout (the default of serve --timeout)
-HANDLER = f"{lambda_handler.__module__}.{lambda_handler.__name__}"  # what the environments run
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +83,7 @@ async def invoke_function(request: Request) -> Response:
     except Throttled:
         return _message(request, 429, "Too Many Requests")
     except InvocationTimeout:
-        logger.error("%s Task timed out after %.2f seconds", request_id, timeout_s)
+        logger.error("%s Execution failed due to a timeout error (%.2f s)", request_id, timeout_s)
         return _message(request, 504, "Endpoint request timed out")
     except EnvironmentDied as exc:
         logger.error("RequestId: %s Error: %s", request_id, exc)
@@ -153,7 +151,7 @@ def create_app(api_url: str = DEFAULT_API_URL, access: AccessControl | None = No
         exception_handlers={404: missing_route, 405: missing_route},
         lifespan=_lifespan,
     )
-    app.state.environments = EnvironmentPool(functools.partial(ExecutionEnvironment, HANDLER), concurrency, queue_limit)
+    app.state.environments = EnvironmentPool(starter(FunctionConfig()), concurrency, queue_limit)
     app.state.access, app.state.max_request_bytes, app.state.timeout_s = access, max_request_bytes, timeout_s
     app.add_middleware(SecurityHeaders, api_url=api_url)
     instrument(app)

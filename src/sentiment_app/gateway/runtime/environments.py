@@ -1,115 +1,260 @@
-"""One local execution environment seen from the gateway: a worker process running
-:mod:`sentiment_app.gateway.runtime`, reached over a socket pair on the gateway's event loop.
+"""One local execution environment: AWS's runtime interface client (``python -m awslambdaric
+lambda_function.lambda_handler``) in a child process, and Lambda's platform side of it on the
+gateway's event loop: its Runtime API (:mod:`.runtime_api`), its log stream (:mod:`.telemetry`) and
+the ``START``/``END``/``REPORT`` lines around each invocation.
 
-The gateway writes an event and reads the answer without a thread; the function's log records come
-back with the answer and are logged here under their own logger names (with their own times), so
-the environments write nothing to the gateway's log themselves. The socket doubles as the
-environment's pulse: when the process dies, its end closes, and the exit is reported as soon as the
-process is reaped.
+The child gets the environment variables Lambda sets (``AWS_LAMBDA_RUNTIME_API``, ``_HANDLER``,
+``LAMBDA_TASK_ROOT``, ``AWS_LAMBDA_FUNCTION_NAME`` ...) on top of the gateway's own (which carry the
+function's configuration), runs in the folder that holds ``lambda_function.py`` (the zip's root)
+and in a session of its own, so a Ctrl-C meant for the gateway does not reach it: the gateway ends
+its environments itself. The init phase lasts from the spawn to the runtime's first ``next``; an
+environment killed at its event's deadline logs Lambda's ``Task timed out`` line, and one that
+exits is reported, reaped, once its process is gone (a pidfd on Linux).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
+import os
+import secrets
+import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
-from sentiment_app.gateway.runtime import loop as runtime
-from sentiment_app.gateway.runtime.loop import HEADER, encode
+from sentiment_app.gateway.runtime.runtime_api import RuntimeApiConnection
+from sentiment_app.gateway.runtime.telemetry import LogPipe, PeakMemory, platform_log, report_line
 
-RUNTIME_MODULE = runtime.__name__  # run as python -m
-REAP_INTERVAL_S = 0.01
-
-
-def _relog(records: list[list[Any]]) -> None:
-    """The environment's records, logged here as if this process had logged them (at their own time)."""
-    for name, level, created, message in records:
-        target = logging.getLogger(name)
-        if target.isEnabledFor(level):
-            record = target.makeRecord(name, level, RUNTIME_MODULE, 0, message, None, None)
-            record.created, record.msecs = created, created % 1 * 1000
-            target.handle(record)
+RUNTIME_MODULE = "awslambdaric"  # run as python -m, with the handler as its argument
+ACCOUNT_ID = "123456789012"
+EXIT_POLL_S = 0.05  # where no pidfd tells of the exit
 
 
-class ExecutionEnvironment(asyncio.Protocol):
-    """A worker process that imports the function once and answers one event at a time.
+@dataclass(frozen=True)
+class FunctionConfig:
+    """The deployed function's settings (infra/template.yaml) that the environments reproduce."""
 
-    ``on_reply(environment, answer)`` gets each answer; ``on_exit(environment)`` runs once the
-    process is gone (crashed, or killed by the gateway) and reaped, so no zombie outlives it."""
+    name: str = "sentiment"
+    handler: str = "lambda_function.lambda_handler"
+    memory_size_mb: int = 256
+    task_root: Path = field(default_factory=lambda: Path(str(resources.files("sentiment_app.gateway.function"))))
 
-    def __init__(self, handler: str, on_reply: Callable[[ExecutionEnvironment, dict[str, Any]], None],
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{region()}:{ACCOUNT_ID}:function:{self.name}"
+
+    def environment(self, runtime_api: str, log_fd: int) -> dict[str, str]:
+        """What Lambda sets for the runtime, over the gateway's environment (the function's configuration)."""
+        return {
+            **os.environ,
+            "AWS_LAMBDA_RUNTIME_API": runtime_api,
+            "_HANDLER": self.handler,
+            "LAMBDA_TASK_ROOT": str(self.task_root),
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
+            "AWS_LAMBDA_FUNCTION_NAME": self.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_size_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": f"{datetime.now(timezone.utc):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_REGION": region(),
+            "AWS_DEFAULT_REGION": region(),
+            "TZ": ":UTC",
+            "_LAMBDA_TELEMETRY_LOG_FD": str(log_fd),
+        }
+
+
+def region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def trace_id() -> str:
+    """An X-Ray trace header, as Lambda passes one with every event."""
+    return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
+
+
+@dataclass
+class Invocation:
+    request_id: str
+    timeout_s: float
+    started: float = field(default_factory=time.perf_counter)
+
+
+class ExecutionEnvironment:
+    """A runtime process and its platform side, answering one event at a time.
+
+    ``on_reply(environment, answer)`` gets each answer, ``{"result": ...}`` or ``{"error": {...}}``
+    (the runtime's error payload); ``on_exit(environment)`` runs once the process is gone (crashed,
+    or killed by the gateway) and reaped, so no zombie outlives it."""
+
+    def __init__(self, function: FunctionConfig, on_reply: Callable[[ExecutionEnvironment, dict[str, Any]], None],
                  on_exit: Callable[[ExecutionEnvironment], None]) -> None:
-        self.on_reply, self.on_exit = on_reply, on_exit
-        self.transport: asyncio.Transport | None = None
-        self.pending: list[bytes] = []  # written once the connection is made
-        self.buffer = bytearray()
+        self.function, self.on_reply, self.on_exit = function, on_reply, on_exit
+        self.pending: dict[str, Any] | None = None  # sent by the pool, not yet taken by the runtime
+        self.waiting: RuntimeApiConnection | None = None  # the runtime's pending ``next``
+        self.current: Invocation | None = None  # taken by the runtime, not answered yet
+        self.init_ms: float | None = None
+        self.reported_init = False
         self.gone = False
-        self.socket, theirs = socket.socketpair()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.logs = LogPipe()
+        host, port = self.listener.getsockname()[:2]
         try:
-            with theirs:
-                self.process = subprocess.Popen(
-                    [sys.executable, "-m", RUNTIME_MODULE, str(theirs.fileno()), handler, repr(time.time())],
-                    stdin=subprocess.DEVNULL, pass_fds=[theirs.fileno()],
-                )
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", RUNTIME_MODULE, function.handler],
+                env=function.environment(f"{host}:{port}", self.logs.write_fd), cwd=function.task_root,
+                stdin=subprocess.DEVNULL, pass_fds=[self.logs.write_fd], start_new_session=True,
+            )
         except OSError:
-            self.socket.close()
+            self.listener.close()
+            self.logs.close()
             raise
+        self.spawned = time.perf_counter()
+        self.logs.close_write_end()
+        self.peak_memory = PeakMemory(self.process.pid)
         loop = asyncio.get_running_loop()
-        self.connecting = asyncio.ensure_future(loop.create_connection(lambda: self, sock=self.socket))
-        self.connecting.add_done_callback(self._connected)
+        loop.add_reader(self.logs.read_fd, self.logs.drain)
+        self.server: asyncio.AbstractServer | None = None
+        serving = asyncio.ensure_future(loop.create_server(lambda: RuntimeApiConnection(self), sock=self.listener))
+        serving.add_done_callback(self._serving)
+        self._watch_exit(loop)
+
+    # -- the pool's side ----------------------------------------------------------------------------
 
     def send(self, message: dict[str, Any]) -> None:
-        data = encode(message)
-        if self.transport is None:
-            self.pending.append(data)
+        """An event for the runtime: ``{"request_id", "timeout_s", "event"}``."""
+        self.pending = message
+        self._dispatch()
+
+    def kill(self, timed_out: bool = False) -> None:
+        """End the process now (a timed-out environment is not reused, as in Lambda)."""
+        if self.process.poll() is not None:
+            return
+        if timed_out and self.current is not None:
+            invocation, self.current = self.current, None
+            self.logs.drain()
+            platform_log.error("%s Task timed out after %.2f seconds", invocation.request_id, invocation.timeout_s)
+            self._end(invocation, status="timeout")
+        self.process.kill()
+
+    # -- the runtime's side (the Runtime API) ------------------------------------------------------
+
+    def next_invocation(self, connection: RuntimeApiConnection) -> None:
+        if self.init_ms is None:
+            self.init_ms = (time.perf_counter() - self.spawned) * 1000
+        self.waiting = connection
+        self._dispatch()
+
+    def invocation_done(self, request_id: str, outcome: str, body: bytes, error_type: str) -> int:
+        invocation = self.current
+        if invocation is None or invocation.request_id != request_id:
+            return 400
+        self.current = None
+        try:
+            value = json.loads(body)
+        except ValueError:
+            value = {"errorType": error_type or "Runtime.InvalidResponse", "errorMessage": body[:200].decode("utf-8", "replace")}
+            outcome = "error"
+        self.logs.drain()  # the function's lines before the platform's
+        self._end(invocation, status="" if outcome == "response" else "error")
+        self.on_reply(self, {"result": value} if outcome == "response" else {"error": value})
+        return 202
+
+    def init_failed(self, body: bytes, error_type: str) -> None:
+        self.logs.drain()
+        init_ms = (time.perf_counter() - self.spawned) * 1000
+        platform_log.error("INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
+                           init_ms, error_type or "Runtime.Unknown")
+
+    # -- internals ------------------------------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        if self.pending is None or self.waiting is None:
+            return
+        connection, self.waiting = self.waiting, None
+        if not connection.open:
+            return  # the runtime went away; its exit fails the event
+        message, self.pending = self.pending, None
+        request_id, timeout_s = message["request_id"], message["timeout_s"]
+        self.current = Invocation(request_id, timeout_s)
+        platform_log.info("START RequestId: %s Version: $LATEST", request_id)
+        connection.send_event({
+            "Lambda-Runtime-Aws-Request-Id": request_id,
+            "Lambda-Runtime-Deadline-Ms": str(int((time.time() + timeout_s) * 1000)),
+            "Lambda-Runtime-Invoked-Function-Arn": self.function.arn,
+            "Lambda-Runtime-Trace-Id": trace_id(),
+        }, json.dumps(message["event"], separators=(",", ":")).encode("utf-8"))
+
+    def _end(self, invocation: Invocation, status: str = "") -> None:
+        """``END`` and ``REPORT``; the first report of an environment carries its init duration."""
+        duration_ms = (time.perf_counter() - invocation.started) * 1000
+        init_ms = None if self.reported_init else self.init_ms
+        self.reported_init = True
+        platform_log.info("END RequestId: %s", invocation.request_id)
+        platform_log.info(report_line(invocation.request_id, duration_ms, self.function.memory_size_mb,
+                                      self.peak_memory(), init_ms, status))
+
+    def _serving(self, serving: asyncio.Future[asyncio.AbstractServer]) -> None:
+        if serving.cancelled() or serving.exception() is not None:
+            self.kill()
         else:
-            self.transport.write(data)
+            self.server = serving.result()
+            if self.gone:
+                self.server.close()
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        for data in self.pending:
-            self.transport.write(data)
-        self.pending.clear()
+    def _watch_exit(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            pidfd = os.pidfd_open(self.process.pid)
+        except (AttributeError, OSError):  # not Linux: poll
+            self._poll_exit()
+            return
 
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while len(self.buffer) >= HEADER.size:
-            (length,) = HEADER.unpack_from(self.buffer)
-            end = HEADER.size + length
-            if len(self.buffer) < end:
-                return
-            answer = json.loads(self.buffer[HEADER.size:end])
-            del self.buffer[:end]
-            _relog(answer.pop("logs", []))
-            self.on_reply(self, answer)
+        def exited() -> None:
+            loop.remove_reader(pidfd)
+            os.close(pidfd)
+            self._exited()
 
-    def _connected(self, connecting: asyncio.Future[Any]) -> None:
-        if connecting.cancelled() or connecting.exception() is not None:
-            self.socket.close()
-            self.connection_lost(None)
+        loop.add_reader(pidfd, exited)
 
-    def connection_lost(self, exc: Exception | None) -> None:
+    def _poll_exit(self) -> None:
+        if self.process.poll() is None:
+            asyncio.get_running_loop().call_later(EXIT_POLL_S, self._poll_exit)
+        else:
+            self._exited()
+
+    def _exited(self) -> None:
         if self.gone:
             return
         self.gone = True
-        self.kill()  # a process that closed its end but lingers goes too
-        self._reap()
+        code = self.process.wait()
+        asyncio.get_running_loop().remove_reader(self.logs.read_fd)
+        self.logs.drain()
+        if self.current is not None:  # it died during an invocation
+            invocation, self.current = self.current, None
+            cause = f"signal: {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+            platform_log.error("RequestId: %s Error: Runtime exited with error: %s\nRuntime.ExitError",
+                               invocation.request_id, cause)
+            self._end(invocation, status="error")
+        self.logs.close()
+        self.peak_memory.close()
+        if self.server is not None:
+            self.server.close()
+        if self.waiting is not None and self.waiting.transport is not None:
+            self.waiting.transport.close()
+        self.listener.close()
+        self.on_exit(self)
 
-    def _reap(self) -> None:
-        """Collect the exit status without blocking the event loop, then report the exit."""
-        if self.process.poll() is None:
-            asyncio.get_running_loop().call_later(REAP_INTERVAL_S, self._reap)
-        else:
-            self.on_exit(self)
 
-    def kill(self) -> None:
-        """End the process now (a hung or timed-out environment is not reused, as in Lambda)."""
-        if self.process.poll() is None:
-            self.process.kill()
+def starter(function: FunctionConfig) -> Callable[..., ExecutionEnvironment]:
+    """What the pool calls to start an environment for ``function``."""
+    return lambda on_reply, on_exit: ExecutionEnvironment(function, on_reply, on_exit)
 

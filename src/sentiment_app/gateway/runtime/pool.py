@@ -41,7 +41,7 @@ class EnvironmentDied(Exception):
 class Environment(Protocol):
     def send(self, message: dict[str, Any]) -> None: ...
 
-    def kill(self) -> None: ...
+    def kill(self, timed_out: bool = False) -> None: ...
 
 
 OnReply = Callable[[Any, dict[str, Any]], None]
@@ -150,7 +150,7 @@ class EnvironmentPool:
         else:
             del self.busy[job.environment]
             self.ending.add(job.environment)
-            job.environment.kill()
+            job.environment.kill(timed_out=True)
         job.answer.set_exception(InvocationTimeout())
         self._scale_out()
 
