@@ -502,7 +502,6 @@ ACCEPTS = st.none() | st.sampled_from(["application/json", "text/plain", "*/*", 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 BUCKET = "sentiment-test-bucket"
-MINI_BATCH = 5  # lines per transform request: 16 lines give batches of 5, 5, 5, 1
 
 
 def aws_cli(*args: str, input: str | None = None, code: int = 0) -> str:
@@ -540,65 +539,6 @@ def extract(data: bytes, target: Path) -> Path:
     return target
 
 
-def training_container(request: dict[str, Any]) -> None:
-    """What the PyTorch training image does with the job: code and channels in, ``python <program>
-    --key value ...`` (keys sorted, ``sagemaker_*`` removed, values JSON-decoded), model dir tarred out."""
-    from sentiment_app.training.job import script_args
-
-    hyperparameters = {key: json.loads(value) for key, value in request["HyperParameters"].items()}
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp)
-        (source,) = s3_objects(hyperparameters["sagemaker_submit_directory"]).values()
-        code = extract(source, base / "code")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SM_", "PYTHON"))}
-        env.update(SAGEMAKER_BASE_DIR=str(base), SM_MODEL_DIR=str(base / "model"))
-        for channel in request["InputDataConfig"]:
-            folder = base / "input" / "data" / channel["ChannelName"]
-            for key, data in s3_objects(channel["DataSource"]["S3DataSource"]["S3Uri"]).items():
-                (folder / key.rpartition("/")[2]).parent.mkdir(parents=True, exist_ok=True)
-                (folder / key.rpartition("/")[2]).write_bytes(data)
-            env[f"SM_CHANNEL_{channel['ChannelName'].upper()}"] = str(folder)
-        user = {k: v for k, v in hyperparameters.items() if not k.startswith("sagemaker_")}
-        run = subprocess.run([sys.executable, hyperparameters["sagemaker_program"], *script_args(user)],
-                             cwd=code, env=env, capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr[-3000:]
-        archive = io.BytesIO()
-        with tarfile.open(fileobj=archive, mode="w:gz") as tar:
-            for path in sorted((base / "model").iterdir()):
-                tar.add(path, arcname=path.name)
-        name, output = request["TrainingJobName"], request["OutputDataConfig"]["S3OutputPath"]
-        put_s3(f"{output}/{name}/output/model.tar.gz", archive.getvalue())
-
-
-def transform_container(request: dict[str, Any]) -> None:
-    """What batch transform does: the job's model archive into ``/opt/ml/model``, each input object
-    split on lines into mini-batches, each batch through the handler, responses joined by lines."""
-    import boto3
-
-    from sentiment_app.inference.handler import input_fn, model_fn, output_fn, predict_fn
-
-    sm = boto3.client("sagemaker", region_name=REGION)
-    container = sm.describe_model(ModelName=request["ModelName"])["PrimaryContainer"]
-    with tempfile.TemporaryDirectory() as tmp:
-        (archive,) = s3_objects(container["ModelDataUrl"]).values()
-        model_dir = extract(archive, Path(tmp))
-        assert (model_dir / "code" / container["Environment"]["SAGEMAKER_PROGRAM"]).is_file()
-        model = model_fn(str(model_dir))
-    source = request["TransformInput"]
-    for key, data in s3_objects(source["DataSource"]["S3DataSource"]["S3Uri"]).items():
-        lines = data.decode("utf-8").splitlines()
-        answers = []
-        for i in range(0, len(lines), MINI_BATCH):
-            body = "\n".join(lines[i : i + MINI_BATCH])
-            prediction = predict_fn(input_fn(body, source["ContentType"]), model)
-            answers.append(output_fn(prediction, request["TransformOutput"]["Accept"])[0] + "\n")
-        put_s3(f"{request['TransformOutput']['S3OutputPath'].rstrip('/')}/{key.rpartition('/')[2]}.out",
-               "".join(answers).encode())
-
-
-CONTAINERS = {"CreateTrainingJob": training_container, "CreateTransformJob": transform_container}
-
-
 @dataclass
 class Recorder:
     """The SageMaker (and Application Auto Scaling) calls the commands make, as (operation, API
@@ -619,6 +559,8 @@ class Recorder:
         return (AWSResponse("", 200, {}, None), queue.pop(0)) if queue else None
 
     def run_container(self, model: Any, http_response: Any, **_: Any) -> None:
+        from tests.sagemaker_containers import CONTAINERS
+
         if self.containers and model.name in CONTAINERS and http_response.status_code == 200:
             CONTAINERS[model.name](self.params(model.name)[-1])
 

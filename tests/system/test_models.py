@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
 import httpx
@@ -15,7 +14,6 @@ import torch
 from click.testing import CliRunner
 from safetensors.torch import load_file
 
-from sentiment_app.aws.training import METRIC_DEFINITIONS
 from sentiment_app.cli import main
 from sentiment_app.data.dataset import load_imdb, split_by_movie, stratified_sample
 from sentiment_app.errors import ArtifactError
@@ -25,30 +23,27 @@ from sentiment_app.inference.model import SentimentModel
 from sentiment_app.models.ensemble import choose_weight
 from sentiment_app.models.registry import MODELS
 from sentiment_app.models.text_model import accuracy
+from sentiment_app.training.metric_log import metric_definitions
 from sentiment_app.serving.app import create_app
 from sentiment_app.training.fit_text import load_text_channel
+from tests.sagemaker_containers import run_entry_point
 from tests.support import NEGATIVE, POSITIVE, running
 
 TRAIN_REVIEWS = 1200
 # Small enough to train in seconds, and (lr 0.01, 8 epochs) to rank the two test reviews apart for
 # seeds 1 to 3 with a margin; 3 epochs at the default lr did not for two of them.
-SMALL_LSTM = ["--vocab_size", "4000", "--embedding_dim", "16", "--hidden_dim", "16", "--max_len", "120",
-              "--epochs", "8", "--patience", "3", "--lr", "0.01", "--batch_size", "32"]
+SMALL_LSTM = {"vocab_size": 4000, "embedding_dim": 16, "hidden_dim": 16, "max_len": 120, "epochs": 8, "patience": 3,
+              "lr": 0.01, "batch_size": 32}
 # Likewise for the region CNN (it labels both test reviews right for seeds 1 to 3).
-SMALL_CNN = ["--vocab_size", "4000", "--hidden_dim", "32", "--max_len", "120", "--epochs", "8", "--patience", "3",
-             "--lr", "0.01", "--batch_size", "32"]
-ARGS = {
-    "nbsvm": ["--hash_bits", "18"],
-    "nbsvm-stack": ["--hash-bits", "18"],
+SMALL_CNN = {"vocab_size": 4000, "hidden_dim": 32, "max_len": 120, "epochs": 8, "patience": 3, "lr": 0.01,
+             "batch_size": 32}
+HYPERPARAMETERS = {  # as a training job's HyperParameters: the toolkit turns them into the entry point's argv
+    "nbsvm": {"hash_bits": 18},
+    "nbsvm-stack": {"hash-bits": 18},
     "bilstm": SMALL_LSTM,
     "region-cnn": SMALL_CNN,
-    "ensemble": ["--nbsvm_hash_bits", "18", *[a.replace("--", "--cnn_") if a.startswith("--") else a for a in SMALL_CNN]],
+    "ensemble": {"nbsvm_hash_bits": 18, **{f"cnn_{key}": value for key, value in SMALL_CNN.items()}},
 }
-
-
-def entry_point(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sentiment_app.training.train", *args],
-                          capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -63,21 +58,23 @@ def channel(tmp_path_factory, real_data: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def trained(channel: Path) -> dict[str, Path]:
-    """Each text family trained through ``python -m sentiment_app.training.train --model NAME``."""
+    """Each text family trained through the entry point, run as the training container runs it (the
+    training toolkit's argv and environment); its log fills every metric the job defines for it."""
     dirs = {}
-    for name, args in ARGS.items():
-        model_dir = channel / "models" / name
-        done = entry_point("--family", name, "--seed", "2", "--data-dir", str(channel / "training"),
-                           "--validation-dir", str(channel / "validation"), "--model-dir", str(model_dir), *args)
+    for name, hyperparameters in HYPERPARAMETERS.items():
+        base = channel / "jobs" / name
+        for part in ("training", "validation"):
+            shutil.copytree(channel / part, base / "input" / "data" / part)
+        done = run_entry_point(base, {"family": name, "seed": 2, **hyperparameters}, ["training", "validation"])
         assert done.returncode == 0, done.stderr[-3000:]
-        validation = next(m["Regex"] for m in METRIC_DEFINITIONS if m["Name"] == "validation:accuracy")
-        assert re.search(validation, done.stdout), f"{name}'s log gives SageMaker no validation:accuracy"
-        dirs[name] = model_dir
+        for metric in metric_definitions(MODELS[name].metrics):
+            assert re.search(metric["Regex"], done.stdout + done.stderr), f"{name}'s log gives SageMaker no {metric['Name']}"
+        dirs[name] = base / "model"
     return dirs
 
 
 @pytest.mark.slow  # trains through the entry point on real reviews (shared module fixture)
-@pytest.mark.parametrize("name", list(ARGS))
+@pytest.mark.parametrize("name", list(HYPERPARAMETERS))
 def test_family_serves_through_the_model_server(trained: dict[str, Path], name: str) -> None:
     with running(create_app(trained[name], endpoint_name="models-test")) as url:
         assert httpx.get(f"{url}/ping").status_code == 200

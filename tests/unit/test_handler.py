@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from sentiment_app.http_common.wire import MAX_REVIEWS
 from sentiment_app.inference.handler import InferenceError, input_fn, model_fn, output_fn, predict_fn
 from sentiment_app.artifacts.locate import bundled_model_dir
 from tests.support import NEGATIVE, POSITIVE
@@ -79,3 +80,35 @@ def test_long_html_and_non_ascii_reviews_are_scored(model) -> None:
     for review in (long_review, "Ce film est magnifique 😀 שלום مرحبا", "<script>alert(1)</script> great"):
         reply = json.loads(invoke(model, review.encode(), "text/plain")[0])
         assert reply["label"] in ("positive", "negative") and 0 <= reply["probability"] <= 1
+
+
+def test_csv_records_end_at_newline_only_as_a_transform_job_cuts_them() -> None:
+    """U+0085, U+2028 and a lone CR are inside a record; only "\\n" (or "\\r\\n") ends one."""
+    records = ["Great\x85film", "Dull\u2028plot", "carriage\rreturn", "windows line"]
+    reviews = input_fn(("\n".join(records[:3]) + "\n" + records[3] + "\r\n").encode(), "text/csv")
+    assert reviews.texts == records and not reviews.single
+
+
+def test_the_review_count_cap_applies_to_every_request_shape() -> None:
+    assert len(input_fn("\n".join(["fine film"] * MAX_REVIEWS), "text/csv").texts) == MAX_REVIEWS
+    for body, kind in (("\n".join(["fine film"] * (MAX_REVIEWS + 1)), "text/csv"),
+                       (json.dumps({"instances": ["fine film"] * (MAX_REVIEWS + 1)}), "application/json")):
+        with pytest.raises(InferenceError) as refused:
+            input_fn(body, kind)
+        assert refused.value.status_code == 400 and f"At most {MAX_REVIEWS} reviews" in refused.value.message
+
+
+@pytest.mark.parametrize("body", [r'{"review": "bad \ud800 film"}', r'{"instances": ["fine", "bad \udfff film"]}'])
+def test_a_lone_surrogate_escape_is_refused_as_bad_input(body: str) -> None:
+    with pytest.raises(InferenceError) as refused:
+        input_fn(body.encode(), "application/json")
+    assert refused.value.status_code == 400 and "surrogate" in refused.value.message
+
+
+def test_refusals_are_the_inference_toolkits_own_error() -> None:
+    """Inside SageMaker's container the toolkit answers a GenericInferenceToolkitError with its status."""
+    from sagemaker_inference.errors import GenericInferenceToolkitError
+
+    error = InferenceError(415, "Unsupported content type")
+    assert isinstance(error, GenericInferenceToolkitError)
+    assert (error.status_code, error.message, error.phrase) == (415, "Unsupported content type", "Unsupported content type")

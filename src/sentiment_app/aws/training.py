@@ -46,6 +46,7 @@ class TrainingSpec:
     max_runtime_s: int = 24 * 3600
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     channel_kind: str = ROWS  # which uploaded channels the family reads (see aws.channels)
+    inputs: dict[str, str] = field(default_factory=dict)  # optional channel (teacher, encoder) → its s3:// folder
 
     @property
     def torch_distributed(self) -> bool:
@@ -69,8 +70,9 @@ def script_mode_hyperparameters(spec: TrainingSpec, submit_directory: str, regio
     return {key: json.dumps(value) for key, value in values.items()}
 
 
-def _channel(name: str, uri: str) -> dict[str, Any]:
-    return {"ChannelName": name, "ContentType": "text/csv", "CompressionType": "None",
+def _channel(name: str, uri: str, content_type: str | None = "text/csv") -> dict[str, Any]:
+    """Every file under ``uri`` copied to every host's ``/opt/ml/input/data/<name>/``."""
+    return {"ChannelName": name, **({"ContentType": content_type} if content_type else {}), "CompressionType": "None",
             "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri,
                                             "S3DataDistributionType": "FullyReplicated"}}}
 
@@ -83,7 +85,8 @@ def training_request(spec: TrainingSpec, location: S3Location, submit_directory:
         "AlgorithmSpecification": {"TrainingImage": spec.image, "TrainingInputMode": "File",
                                    "MetricDefinitions": metric_definitions(get_spec(spec.hyperparameters["family"]).metrics)},
         "HyperParameters": script_mode_hyperparameters(spec, submit_directory, region),
-        "InputDataConfig": [_channel(name, location.uri(f"{data_prefix(spec.channel_kind)}{name}/")) for name in CHANNELS],
+        "InputDataConfig": [*(_channel(name, location.uri(f"{data_prefix(spec.channel_kind)}{name}/")) for name in CHANNELS),
+                            *(_channel(name, uri, None) for name, uri in spec.inputs.items())],
         "OutputDataConfig": {"S3OutputPath": location.uri("output")},
         "ResourceConfig": {"InstanceType": spec.instance_type, "InstanceCount": spec.instance_count,
                            "VolumeSizeInGB": spec.volume_gb},

@@ -13,8 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sentiment_app.http_common.wire import FEEDBACK_ROUTE, LABELS, MAX_REVIEWS, SENTIMENT_ROUTE
+
 Document = dict[str, Any]
-LABEL = {"type": "string", "enum": ["positive", "negative"]}
+LABEL = {"type": "string", "enum": list(LABELS)}
 PROBABILITY = {"type": "number", "minimum": 0, "maximum": 1, "description": "Probability that the review is positive."}
 TEXT_BODY = {"type": "string", "pattern": "^[^\\u0000]*[^\\u0000\\s][^\\u0000]*$",
              "description": "One raw review: UTF-8 text, not blank, without NUL bytes."}
@@ -42,7 +44,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "InstancesRequest": {
         "type": "object", "required": ["instances"],
-        "properties": {"instances": {"type": "array", "items": TEXT_BODY, "minItems": 1, "maxItems": 1000}},
+        "properties": {"instances": {"type": "array", "items": TEXT_BODY, "minItems": 1, "maxItems": MAX_REVIEWS}},
     },
     "Prediction": {
         "type": "object", "required": ["label", "probability", "model_version"],
@@ -184,13 +186,13 @@ def gateway_document() -> Document:
                "description": "Required when the gateway runs with --require-api-key."}
     preflight = {"summary": "CORS preflight.", "responses": {"204": {"description": "Allowed methods and headers."}}}
     inference_id = {"inference_id": {"type": "string", "format": "uuid",
-                                     "description": "Names this answer in feedback (POST /api/feedback)."}}
+                                     "description": f"Names this answer in feedback (POST {FEEDBACK_ROUTE})."}}
     prediction = {"allOf": [_ref("Prediction"), {"type": "object", "required": ["inference_id"], "properties": {
         **inference_id, "truncated": {"type": "boolean"}, "words": SCHEMAS["Explanation"]["properties"]["words"]}}]}
     predictions = {"allOf": [_ref("Predictions"), {"type": "object", "required": ["inference_id"],
                                                    "properties": inference_id}]}
     return _document("sentiment-app API", "POST a movie review, get its sentiment (API Gateway + Lambda).", {
-        "/api/sentiment": {
+        SENTIMENT_ROUTE: {
             "post": {
                 "summary": "Classify one review, or a batch of them ({\"instances\": [...]}, answered in order).",
                 "parameters": [
@@ -210,7 +212,7 @@ def gateway_document() -> Document:
             },
             "options": preflight,
         },
-        "/api/feedback": {
+        FEEDBACK_ROUTE: {
             "post": {
                 "summary": "Say what a review really is, naming the answer by its inference_id.",
                 "parameters": [api_key],

@@ -50,7 +50,7 @@ class Ensemble:
         weight, val_acc = choose_weight(val.labels, *(m.logits(val.texts) for m in members.values()))
         metrics = {"weight_nbsvm": weight, "val_accuracy": val_acc,
                    **{name: {**m.metrics, "seconds": seconds[name]} for name, m in members.items()}}
-        print(f"ensemble: NBSVM weight {weight}, val_accuracy {val_acc:.4f}", flush=True)
+        print(f"ensemble: NBSVM weight {weight}", flush=True)
         return cls(members, weight, metrics)
 
     @classmethod

@@ -19,6 +19,7 @@ from sentiment_app.features.soft_labels import TEACHER_CHANNEL
 from sentiment_app.features.vocab import VOCAB_SIZE
 from sentiment_app.models import bilstm, encoder, encoder_stack, ensemble, nbsvm, nbsvm_stack, region_cnn
 from sentiment_app.models.lstm import LSTMClassifier
+from sentiment_app.training.metric_log import TRAIN_LOSS, VALIDATION_ACCURACY
 
 ENCODER_CHANNEL = "encoder"  # a fine-tuned encoder's model folder, reused instead of fine-tuning again
 
@@ -35,6 +36,7 @@ class ModelSpec:
     description: str = ""
     channel: str = TEXT
     inputs: tuple[str, ...] = ()  # optional input channels, read by the entry point and passed to ``fit`` by name
+    metrics: tuple[str, ...] = (VALIDATION_ACCURACY,)  # what its training log reports (training.metric_log)
 
 
 ENCODER_STACK = ModelSpec(
@@ -53,6 +55,7 @@ MODELS: dict[str, ModelSpec] = {
                          "embedding_dim": 32, "hidden_dim": 100, "vocab_size": VOCAB_SIZE},
         description="The original project's LSTMClassifier (embedding 32, LSTM 100, sigmoid at length-1), Adam, BCE.",
         channel=ROWS,
+        metrics=(TRAIN_LOSS, VALIDATION_ACCURACY),
     ),
     "nbsvm": ModelSpec(
         name="nbsvm",
@@ -73,12 +76,14 @@ MODELS: dict[str, ModelSpec] = {
         factory=bilstm.BiLSTM,
         hyperparameters=bilstm.HYPERPARAMETERS,
         description="Bidirectional LSTM over the real tokens, mean+max pooling, early stopping on validation.",
+        metrics=(TRAIN_LOSS, VALIDATION_ACCURACY),
     ),
     "region-cnn": ModelSpec(
         name="region-cnn",
         factory=region_cnn.RegionCNN,
         hyperparameters=region_cnn.HYPERPARAMETERS,
         description="Region CNN: one-hot 3-word regions (a table per position), max+mean pooling, early stopping.",
+        metrics=(TRAIN_LOSS, VALIDATION_ACCURACY),
     ),
     "encoder": ModelSpec(
         name="encoder",
@@ -146,6 +151,9 @@ def network_hyperparameters(name: str, hyperparameters: dict[str, Any]) -> dict[
 
 
 def argument_names(key: str) -> list[str]:
-    """``embedding_dim`` → ``--embedding-dim`` and ``--embedding_dim`` (the original's spelling)."""
+    """``embedding_dim`` → ``--embedding-dim`` and ``--embedding_dim`` (the original's spelling);
+    ``C`` → ``--C`` and ``-C`` (how the training toolkit passes a one-letter key)."""
     dashed = f"--{key.replace('_', '-')}"
+    if len(key) == 1:
+        return [dashed, f"-{key}"]
     return [dashed, f"--{key}"] if "_" in key else [dashed]

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from sentiment_app.training.metric_log import metric_line
 from sentiment_app.data.dataset import Reviews
 from sentiment_app.features.tokens import tokenize
 from sentiment_app.features.vocab import INFREQUENT, build_vocab
@@ -119,7 +120,8 @@ class TokenNetModel:
             val_acc = accuracy(val.labels, model.logits(val.texts))
             history.append({"epoch": epoch, "loss": total / len(batches), "val_accuracy": val_acc,
                             "seconds": time.perf_counter() - started})
-            print(f"{cls.name} epoch {epoch}: loss {history[-1]['loss']:.4f}, val_accuracy {val_acc:.4f}", flush=True)
+            print(metric_line(f"{cls.name} epoch {epoch}", train_loss=history[-1]["loss"], val_accuracy=val_acc),
+                  flush=True)
             if val_acc > best_acc:
                 best, best_acc, waited = copy.deepcopy(net.state_dict()), val_acc, 0
             else:

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from sentiment_app.training.metric_log import metric_line
 from sentiment_app.artifacts.model_dir import load_model_dir, save_model_dir
 from sentiment_app.data.dataset import Reviews, concatenate, split_by_movie
 from sentiment_app.errors import ArtifactError
@@ -68,9 +69,8 @@ def train_text_model(argv: list[str], data_fingerprint: Callable[[Path], str]) -
     channels = inputs(args)
     saved = spec.factory.fit(fit, val, hyper, args.seed, **read_inputs(channels)).save()
     seconds = time.perf_counter() - started
-    # The format of the training job's metric definitions (aws/training.py): "val_accuracy: 0.9".
-    print(f"{args.family}: val_accuracy: {saved.metrics.get('val_accuracy', float('nan')):.4f}, "
-          f"{seconds:.1f} s", flush=True)
+    print(metric_line(args.family, val_accuracy=saved.metrics.get("val_accuracy", float("nan")))
+          + f", seconds: {seconds:.1f}", flush=True)
     config = {"model": args.family, "hyperparameters": hyper, "state": saved.state,
               "training": {"seed": args.seed, "validation_fraction": args.validation_fraction}}
     metrics = {**saved.metrics, "train_rows": len(fit), "validation_rows": len(val), "seconds": seconds,

@@ -53,8 +53,10 @@ def job_name(prepared: PreparedData, hyperparameters: dict[str, Any], inputs: Ch
 
 
 def script_args(hyperparameters: dict[str, Any]) -> list[str]:
-    """Hyperparameters as the training toolkit passes them: ``--key value``, sorted by key."""
-    return [part for key in sorted(hyperparameters) for part in (f"--{key}", str(hyperparameters[key]))]
+    """Hyperparameters as SageMaker's training toolkit passes them: sorted by key, ``--key value``,
+    and ``-k value`` for a one-letter key."""
+    return [part for key in sorted(hyperparameters)
+            for part in (f"-{key}" if len(key) == 1 else f"--{key}", str(hyperparameters[key]))]
 
 
 def _write_json(path: Path, value: Any) -> None:

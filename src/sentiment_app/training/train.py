@@ -25,6 +25,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from sentiment_app.training.metric_log import metric_line
 from sentiment_app.artifacts.model_dir import save_model_dir
 from sentiment_app.features.prepare import extra_record, read_rows
 from sentiment_app.fileio import atomic_open, sha256_file
@@ -112,8 +113,8 @@ def train(args: argparse.Namespace, ctx: distributed.Context = distributed.Conte
                                                                  part.weight, ctx)
         history.append(record)
         if ctx.is_main:
-            print("Epoch: {epoch}, BCELoss: {loss:.6f}".format(**record)
-                  + (f", val_accuracy: {record['val_accuracy']:.4f}" if val is not None else "")
+            scores = {"val_accuracy": record["val_accuracy"]} if val is not None else {}
+            print(metric_line(f"epoch {epoch}", train_loss=record["loss"], **scores)
                   + f", seconds: {record['seconds']:.1f}", flush=True)
             args.checkpoint_dir.mkdir(parents=True, exist_ok=True)
             with atomic_open(checkpoint) as f:

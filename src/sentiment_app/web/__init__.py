@@ -11,8 +11,9 @@ from importlib import resources
 from pathlib import Path
 
 from sentiment_app.fileio import atomic_write_bytes
+from sentiment_app.http_common.wire import SENTIMENT_ROUTE
 
-DEFAULT_API_URL = "/api/sentiment"
+DEFAULT_API_URL = SENTIMENT_ROUTE
 
 
 def static_dir() -> Path:
