@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from sentiment_app.gateway.api.events import rest_event
-from sentiment_app.gateway.api.local_api import API_PATH
+from sentiment_app.http_common.wire import SENTIMENT_ROUTE
 from tests.support import INFRA_TEMPLATE, NEGATIVE, POSITIVE, running_endpoint
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
@@ -66,7 +66,7 @@ def api_event(review: str | None, method: str = "POST") -> dict[str, Any]:
     """What API Gateway sends for a request to the deployed route."""
     headers = [("Content-Type", "text/plain;charset=UTF-8"), ("Origin", "https://reviews.example.com"),
                ("Host", "a1b2c3.execute-api.us-east-1.amazonaws.com")]
-    return rest_event(method=method, path=API_PATH, resource=API_PATH, headers=headers, query=[],
+    return rest_event(method=method, path=SENTIMENT_ROUTE, resource=SENTIMENT_ROUTE, headers=headers, query=[],
                       body=(review or "").encode("utf-8"), source_ip="192.0.2.1", request_id="req-1")
 
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from sentiment_app.cli import Main
 from sentiment_app.cli.aws import lambda_package, web_site
 from sentiment_app.gateway.function import lambda_function
-from sentiment_app.gateway.api.local_api import API_PATH, FEEDBACK_PATH
+from sentiment_app.http_common.wire import FEEDBACK_ROUTE, SENTIMENT_ROUTE
 from sentiment_app.gateway.function.package import DEFAULT_ZIP, lambda_zip_bytes
 from sentiment_app.web import static_dir
 from tests.support import INFRA_TEMPLATE, REPO, build_zip_with_cli
@@ -66,7 +66,7 @@ def test_help() -> None:
     assert site_help.exit_code == 0 and "--api-url" in site_help.output and "config.js" in site_help.output
 
 
-@pytest.mark.parametrize("command, args", [(lambda_package, []), (web_site, ["--api-url", API_PATH])],
+@pytest.mark.parametrize("command, args", [(lambda_package, []), (web_site, ["--api-url", SENTIMENT_ROUTE])],
                          ids=["lambda-package", "web-site"])
 def test_unwritable_output_is_one_clear_error(tmp_path: Path, command: Any, args: list[str]) -> None:
     """Under the CLI's error handling (as when mounted under ``sentiment-app aws``): one line, exit 1."""
@@ -184,7 +184,7 @@ def test_routes_are_the_local_gateway_paths_with_proxy_integration_and_cors(temp
     methods = resources_of(template, "AWS::ApiGateway::Method")
     by_route = {(route_path(template, method["Properties"]["ResourceId"]["Ref"]), method["Properties"]["HttpMethod"]):
                 method["Properties"] for method in methods.values()}
-    assert set(by_route) == {(path, verb) for path in (API_PATH, FEEDBACK_PATH) for verb in ("POST", "OPTIONS")}
+    assert set(by_route) == {(path, verb) for path in (SENTIMENT_ROUTE, FEEDBACK_ROUTE) for verb in ("POST", "OPTIONS")}
     for (path, verb), method in by_route.items():
         assert method["Integration"]["Type"] == "AWS_PROXY"
         assert "${Function.Arn}" in method["Integration"]["Uri"]["Fn::Sub"]
@@ -202,10 +202,10 @@ def test_routes_are_the_local_gateway_paths_with_proxy_integration_and_cors(temp
     assert not fnmatch.fnmatchcase(f"{source_arn.rsplit('${Api}', 1)[0]}${{Api}}/prod/POST/other", source_arn)
     outputs = {name: output["Value"]["Fn::Sub"] for name, output in template["Outputs"].items()
                if name in ("ApiUrl", "FeedbackUrl")}
-    assert outputs["ApiUrl"].endswith("/${Stage}" + API_PATH)
+    assert outputs["ApiUrl"].endswith("/${Stage}" + SENTIMENT_ROUTE)
     # the page finds the feedback route by replacing the last segment of its API URL
     assert outputs["FeedbackUrl"] == outputs["ApiUrl"].rsplit("/", 1)[0] + "/feedback"
-    assert outputs["FeedbackUrl"].endswith("/${Stage}" + FEEDBACK_PATH)
+    assert outputs["FeedbackUrl"].endswith("/${Stage}" + FEEDBACK_ROUTE)
 
 
 def test_api_key_and_usage_plan_exist_only_when_asked(template: dict[str, Any]) -> None:

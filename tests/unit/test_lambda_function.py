@@ -5,10 +5,14 @@ oversized reviews, preflights, other methods, a missing configuration and an end
 from __future__ import annotations
 
 import base64
+import json
+import os
 from collections.abc import Callable
 
 import pytest
+from botocore.stub import Stubber
 
+from sentiment_app.gateway.function import lambda_function
 from sentiment_app.gateway.function.lambda_function import lambda_handler
 from sentiment_app.gateway.api.local_stack import local_url
 from tests.support import (LAMBDA_EVENTS, POSITIVE, Event, assert_lambda_error, free_port, lambda_rest_event,
@@ -37,6 +41,10 @@ def test_empty_review_is_400(make_event: Callable[..., Event], raw: str | None, 
     ('{"instances": ["A fine film.", 5]}', "application/json", False, ["each a string"]),
     (base64.b64encode(b"\xff\xfe bad bytes").decode(), "text/plain", True, ["UTF-8"]),
     ("!!not base64!!", "text/plain", True, ["base64"]),
+    ('{"review": "bad \\ud800 film"}', "application/json", False, ["lone surrogate", "\\ud800", "character 4"]),
+    ('{"review": "\\udfff"}', "application/json", False, ["lone surrogate"]),
+    ('{"instances": ["A fine film.", "bad \\udc00 film"]}', "application/json", False, ["lone surrogate"]),
+    (json.dumps({"instances": ["A fine film."] * 5001}), "application/json", False, ["At most 5000 reviews"]),
 ])
 def test_malformed_requests_are_400(raw: str, content_type: str, base64_encoded: bool, words: list[str]) -> None:
     event = lambda_rest_event(raw, content_type, base64_encoded=base64_encoded)
@@ -72,3 +80,21 @@ def test_missing_configuration_is_502(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_endpoint_down_is_503(monkeypatch: pytest.MonkeyPatch, make_event: Callable[..., Event]) -> None:
     monkeypatch.setenv("SAGEMAKER_RUNTIME_ENDPOINT_URL", local_url("127.0.0.1", free_port()))
     assert_lambda_error(lambda_handler(make_event(POSITIVE), None), 503, "cannot be reached")
+
+
+@pytest.mark.parametrize("original, status", [(400, 400), (413, 413), (415, 415), (404, 502), (500, 502)])
+def test_the_containers_refusals_reach_the_caller_and_other_failures_are_502(original: int, status: int) -> None:
+    """InvokeEndpoint's ModelError (the AWS side, stubbed) carries the container's status and message:
+    its refusals of the request pass on with the model's words; anything else is the service failing."""
+    client = lambda_function.runtime_client(os.environ["SAGEMAKER_RUNTIME_ENDPOINT_URL"])
+    message = f"refused with {original}"
+    with Stubber(client) as stub:
+        stub.add_client_error("invoke_endpoint", service_error_code="ModelError", http_status_code=424,
+                              service_message=f"Received client error ({original}) from primary",
+                              modeled_fields={"OriginalStatusCode": original,
+                                              "OriginalMessage": json.dumps({"error": message})})
+        response = lambda_handler(lambda_rest_event(POSITIVE), None)
+    if status == original:
+        assert_lambda_error(response, status, message)
+    else:
+        assert_lambda_error(response, 502, "failed to answer")

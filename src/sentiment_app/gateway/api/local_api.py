@@ -37,11 +37,10 @@ from sentiment_app.gateway.api.readiness import endpoint_answers
 from sentiment_app.http_common.observability import instrument, request_id_of
 from sentiment_app.http_common.body import PayloadTooLarge, read_body
 from sentiment_app.http_common.openapi import gateway_document, openapi_route
+from sentiment_app.http_common.wire import FEEDBACK_ROUTE, SENTIMENT_ROUTE
 from sentiment_app.web import DEFAULT_API_URL, config_script, static_dir
 from sentiment_app.web.headers import SecurityHeaders
 
-API_PATH = "/api/sentiment"
-FEEDBACK_PATH = "/api/feedback"
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit (the default of serve --max-request-mb)
 INTEGRATION_TIMEOUT_S = 29.0  # REST API default integration timeout (the default of serve --timeout)
 
@@ -141,8 +140,8 @@ def create_app(api_url: str = DEFAULT_API_URL, access: AccessControl | None = No
 
     app = Starlette(
         routes=[
-            Route(API_PATH, invoke_function, methods=["POST", "OPTIONS"]),
-            Route(FEEDBACK_PATH, invoke_function, methods=["POST", "OPTIONS"]),
+            Route(SENTIMENT_ROUTE, invoke_function, methods=["POST", "OPTIONS"]),
+            Route(FEEDBACK_ROUTE, invoke_function, methods=["POST", "OPTIONS"]),
             Route("/config.js", config, methods=["GET", "HEAD"]),
             Route("/ready", ready, methods=["GET"]),
             openapi_route(gateway_document()),

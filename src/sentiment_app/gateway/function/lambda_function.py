@@ -46,17 +46,24 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 JSON_TYPE = "application/json"
 TEXT_TYPES = ("", "application/x-www-form-urlencoded")  # besides text/*: no type, and what `curl -d` sends
+# Copies of sentiment_app.http_common.wire's (this file is zipped alone; tests/unit/test_wire_copies.py
+# fails when they differ).
 MAX_BODY_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's and Lambda's synchronous payload limit
+MAX_REVIEWS = 5000  # reviews per request
+LABELS = ("positive", "negative")
+FEEDBACK_ROUTE = "/api/feedback"
 ALLOW_METHODS = "OPTIONS,POST"
 ALLOW_HEADERS = "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token"
 BUSY_CODES = {"ModelNotReadyException", "ServiceUnavailable", "ThrottlingException"}
-LABELS = ("positive", "negative")
-FEEDBACK_ROUTE = "/feedback"  # the last segment of the feedback route's path (``/api/feedback`` locally)
 FEEDBACK_SHAPE = 'Send JSON {"inference_id": "<the id of the answer>", "label": "positive" or "negative"}.'
-# API Gateway gives up after 29 s, so waiting longer for the model would only bill Lambda time. A
-# fixed User-Agent spares botocore rebuilding its standard one, twice, on every call.
-CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=28, retries={"mode": "standard", "total_max_attempts": 2},
+# API Gateway gives up after 29 s and the function after 30 s (infra/template.yaml): two attempts,
+# each a connect and a read, plus the backoff before the retry must end before either, so the
+# function's own 504 reaches the caller (tests/unit/test_lambda_timeouts.py computes the worst case).
+# A fixed User-Agent spares botocore rebuilding its standard one, twice, on every call.
+CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=9, retries={"mode": "standard", "total_max_attempts": 2},
                        user_agent=f"sentiment-app-lambda Boto3/{boto3.__version__}")
+# The container's refusals of the request itself, passed on to the caller with the model's message.
+REFUSALS = frozenset({400, 413, 415})
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -117,6 +124,16 @@ def _body_text(event: dict[str, Any], what: str = "review") -> str:
         raise HttpError(400, f"The {what} is not valid UTF-8 text (byte {exc.start}).") from exc
 
 
+def _unicode(text: str) -> str:
+    """``text`` if it is Unicode text; JSON's ``\\ud800`` escapes can spell lone surrogates, which are not."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise HttpError(400, f"The review holds a lone surrogate (\\u{ord(text[exc.start]):04x} at character "
+                             f"{exc.start}), which is not Unicode text.") from exc
+    return text
+
+
 def review_from(event: dict[str, Any]) -> str | list[str]:
     """The review in the request: the raw body, or its ``review`` member when the body is JSON; a
     JSON batch ``{"instances": [...]}`` gives its list of reviews (the endpoint checks each one).
@@ -134,10 +151,12 @@ def review_from(event: dict[str, Any]) -> str | list[str]:
         if isinstance(data, dict) and "review" not in data and isinstance(data.get("instances"), list):
             if not data["instances"] or not all(isinstance(item, str) for item in data["instances"]):
                 raise HttpError(400, 'Send {"instances": [...]} as a non-empty list of reviews, each a string.')
-            return data["instances"]
+            if len(data["instances"]) > MAX_REVIEWS:
+                raise HttpError(400, f"At most {MAX_REVIEWS} reviews per request, got {len(data['instances'])}.")
+            return [_unicode(item) for item in data["instances"]]
         if not isinstance(data, dict) or not isinstance(data.get("review"), str):
             raise HttpError(400, 'Send JSON {"review": "..."} or the review itself as text/plain.')
-        text = data["review"]
+        text = _unicode(data["review"])
     if not text.strip():
         raise HttpError(400, "The review is empty: write a few words about the film.")
     return text
@@ -159,7 +178,7 @@ def _client_error(exc: ClientError) -> HttpError:
     detail = f"{code}: {response['Error'].get('Message', '')}"
     if code == "ModelError":
         original = int(response.get("OriginalStatusCode") or 0)
-        if 400 <= original < 500:
+        if original in REFUSALS:
             return HttpError(original, _model_message(response), detail)
         return HttpError(502, "The sentiment model failed to answer.", detail)
     if code in BUSY_CODES:
@@ -320,7 +339,8 @@ def store_feedback(inference_id: str, label: str) -> None:
 
 
 def _is_feedback(event: dict[str, Any]) -> bool:
-    """Whether the request is for the feedback route: by the REST API's resource, else the path."""
+    """Whether the request is for the feedback route: by the REST API's resource, else the path (an
+    HTTP API's may start with the stage)."""
     path = event.get("resource") or event.get("rawPath") or event.get("path") or ""
     return str(path).rstrip("/").endswith(FEEDBACK_ROUTE)
 
