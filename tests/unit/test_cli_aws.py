@@ -511,3 +511,56 @@ def test_register_takes_its_real_time_and_transform_types_apart(aws: Recorder) -
     assert spec["SupportedRealtimeInferenceInstanceTypes"] == ["ml.c5.large", "ml.t2.medium"]
     assert spec["SupportedTransformInstanceTypes"] == ["ml.c5.xlarge"]
     assert spec["Containers"][0]["Image"].endswith("/pytorch-inference:2.6.0-cpu-py312")
+
+
+UNLABELED = ["A joy from start to end.", "Dull.", "Great cast, weak plot.", "Loved it!", "Awful film.", "Fine."]
+
+
+def tiny_data(folder: Path) -> Path:
+    """Both labeled splits and six unlabeled reviews, in the CSV form."""
+    import gzip
+
+    from tests.support import TINY_TEST, TINY_TRAIN, csv_gz
+
+    folder.mkdir()
+    (folder / "train.csv.gz").write_bytes(csv_gz(TINY_TRAIN))
+    (folder / "test.csv.gz").write_bytes(csv_gz(TINY_TEST))
+    (folder / "unsup.csv.gz").write_bytes(gzip.compress(
+        ("id,text\n" + "".join(f'{i},"{text}"\n' for i, text in enumerate(UNLABELED))).encode()))
+    return folder
+
+
+def test_train_sends_a_teacher_and_an_encoder_as_channels_of_their_own(aws: Recorder, tmp_path: Path) -> None:
+    import csv
+
+    import torch
+
+    from sentiment_app.artifacts.model_dir import save_model_dir
+    from sentiment_app.inference.model import SentimentModel
+
+    data, encoder = tiny_data(tmp_path / "data"), tmp_path / "encoder"
+    save_model_dir(encoder, {"w": torch.zeros(1)}, {"model": "encoder"}, {}, {}, "data")
+    put_s3(f"s3://{BUCKET}/sentiment-app/data-text/meta.json", json.dumps({"kind": "text"}).encode())
+    aws.containers = False
+    refused = aws_cli("train", "--family", "nbsvm", "--teacher", SMALL_MODEL, "--data", str(data), code=1)
+    assert "nbsvm takes no teacher" in refused and aws.operations() == []
+
+    aws_cli("train", "--family", "encoder-stack", "--job-name", "distilled", "--teacher", SMALL_MODEL,
+            "--encoder", str(encoder), "--data", str(data), "--max-reviews", "4", "--no-wait")
+    (request,) = aws.params("CreateTrainingJob")
+    channels = {c["ChannelName"]: c for c in request["InputDataConfig"]}
+    assert list(channels) == ["training", "validation", "teacher", "encoder"]
+    folders = {name: c["DataSource"]["S3DataSource"]["S3Uri"] for name, c in channels.items()}
+    assert folders["teacher"] == f"s3://{BUCKET}/sentiment-app/jobs/distilled/inputs/teacher/"
+    assert folders["encoder"] == f"s3://{BUCKET}/sentiment-app/jobs/distilled/inputs/encoder/"
+    assert "ContentType" not in channels["encoder"] and channels["training"]["ContentType"] == "text/csv"
+
+    (teacher_csv,) = s3_objects(folders["teacher"]).values()  # the teacher's labels of a sample of 4
+    rows = [row for row in csv.reader(teacher_csv.decode().splitlines()) if row[0] in ("review", "sentence")]
+    texts, probabilities = [row[2] for row in rows], [float(row[1]) for row in rows]
+    reviews = [text for (kind, _, text) in rows if kind == "review"]
+    assert len(reviews) == 4 and set(reviews) <= set(UNLABELED)
+    expected = SentimentModel.load(Path(SMALL_MODEL)).predict_proba(texts)
+    assert probabilities == pytest.approx(expected.tolist(), abs=1e-4)
+    uploaded = {key.rpartition("/")[2]: body for key, body in s3_objects(folders["encoder"]).items()}
+    assert uploaded == {path.name: path.read_bytes() for path in encoder.iterdir()}  # the model's files as they are

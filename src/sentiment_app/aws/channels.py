@@ -47,6 +47,22 @@ def upload_prepared(source: ArtifactStore, prepared: PreparedData, location: S3L
     return [*uploaded, location.uri(meta)]
 
 
+def input_prefix(job: str, channel: str) -> str:
+    """The folder (under the location) of one optional input channel of a job: only its files."""
+    return f"jobs/{job}/inputs/{channel}/"
+
+
+def upload_inputs(source: ArtifactStore, inputs: dict[str, dict[str, str]], location: S3Location,
+                  job: str) -> dict[str, str]:
+    """Copy a family's optional channels (``teacher``, ``encoder``: file name → key in ``source``) to
+    the job's own folders; channel → the ``s3://`` folder the job reads it from."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for channel, files in inputs.items():
+            for name, key in files.items():
+                location.store.put_file(f"{input_prefix(job, channel)}{name}", source.get_file(key, Path(tmp) / name))
+    return {channel: location.uri(input_prefix(job, channel)) for channel in inputs}
+
+
 def read_meta(location: S3Location, kind: str) -> dict[str, Any]:
     """The uploaded data's description; a clear error when nothing of this kind was uploaded there."""
     meta = f"{data_prefix(kind)}meta.json"

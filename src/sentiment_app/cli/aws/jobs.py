@@ -3,7 +3,6 @@ steps as SageMaker jobs."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,33 +10,27 @@ import click
 
 from sentiment_app.artifacts.locate import models_root
 from sentiment_app.artifacts.versions import register
-from sentiment_app.aws.channels import read_meta, upload_prepared
+from sentiment_app.aws.channels import upload_prepared
 from sentiment_app.aws.images import image_uri
 from sentiment_app.aws.instance_types import TRAINING, TRANSFORM
 from sentiment_app.aws.locations import S3Location
 from sentiment_app.aws.names import checked_name, stamp
-from sentiment_app.aws.pricing import format_cost, hourly_cost
 from sentiment_app.aws.serving_model import ModelSource, create_model, serving_model_data
 from sentiment_app.aws.session import connect
 from sentiment_app.aws.training import DEFAULT_INSTANCE_TYPE as TRAINING_INSTANCE_TYPE
-from sentiment_app.aws.training import TrainingSpec, start_training_job, training_results
+from sentiment_app.aws.training import TrainingSpec, training_results
 from sentiment_app.aws.transform import DEFAULT_INSTANCE_TYPE as TRANSFORM_INSTANCE_TYPE
-from sentiment_app.aws.transform import read_probabilities, transform_request
-from sentiment_app.aws.waiting import TRAINING_JOB, TRANSFORM_JOB, wait_for
+from sentiment_app.aws.waiting import TRAINING_JOB, wait_for
 from sentiment_app.cli.aws.options import (InstanceType, image_option, poll_option, region_option, with_location,
                                            with_model_source, with_role)
-from sentiment_app.cli.options import JSON_OPTION, with_home, with_settings, with_store
+from sentiment_app.cli.aws.steps import score_by_transform, start_training, training_inputs
+from sentiment_app.cli.options import JSON_OPTION, with_settings, with_store
 from sentiment_app.cli.output import echo_json, echo_metrics
-from sentiment_app.cli.recipe import data_options, family_option, recipe_options
-from sentiment_app.errors import SentimentAppError
-from sentiment_app.evaluation.metrics import compute_metrics
-from sentiment_app.models.registry import MODELS, ROWS
-from sentiment_app.pipeline import DataOptions, Hyperparameters, load_splits, prepare, write_review_lines
+from sentiment_app.cli.recipe import data_options, family_option, input_options, recipe_options
+from sentiment_app.models.registry import MODELS
+from sentiment_app.pipeline import DataOptions, Hyperparameters, load_splits, prepare
 from sentiment_app.settings import Settings
 from sentiment_app.store import open_store
-from sentiment_app.store.objects import local_input
-
-TRANSFORM_INPUT = "test_reviews.csv"
 
 
 @click.command("upload")
@@ -57,7 +50,7 @@ def upload_command(settings: Settings, options: DataOptions, family: str, locati
 
 
 @click.command("train")
-@with_home
+@with_settings
 @with_location
 @with_role
 @region_option
@@ -70,29 +63,29 @@ def upload_command(settings: Settings, options: DataOptions, family: str, locati
                    "on each), CPU instances with the entry point once on each, joining the hosts itself.")
 @click.option("--max-runtime", type=click.IntRange(min=60), default=24 * 3600, show_default=True, help="Seconds.")
 @recipe_options
+@input_options
+@click.option("--max-reviews", type=click.IntRange(min=2),
+              help="With --teacher: the teacher labels a seeded sample of N unlabeled reviews (as `train` does).")
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for the job and fetch its metrics.")
 @poll_option
 @JSON_OPTION
 def train_command(settings: Settings, location: S3Location, role: str, region: str | None, image: str | None,
                   job_name: str | None, instance_type: str, instance_count: int, max_runtime: int, family: str,
-                  params: tuple, seed: int, wait: bool, poll: float, as_json: bool) -> None:
+                  params: tuple, given_inputs: dict[str, str | None], max_reviews: int | None, seed: int, wait: bool,
+                  poll: float, as_json: bool) -> None:
     """Train on SageMaker: the project's entry point in the PyTorch training container (script mode).
 
     Packs the source into sourcedir.tar.gz, uploads it, creates the (tagged) training job on the
-    data `aws upload` put under the bucket, waits, prints the final metrics, then fetches the model
-    into the home and registers it as a model version pending approval."""
-    kind = MODELS[family].channel
+    data `aws upload` put under the bucket (and the --teacher's labels or the --encoder, as channels
+    of their own), waits, prints the final metrics, then fetches the model into the home and
+    registers it as a model version pending approval."""
     aws = connect(region)
     name = checked_name(job_name or f"sentiment-train-{stamp()}", "training job name")
-    meta = read_meta(location, kind)
-    vocabulary = (("vocab_size", int(meta["vocab_size"])),) if kind == ROWS else ()
-    hyper = Hyperparameters(family, seed, (*params, *vocabulary))
+    inputs = training_inputs(location, settings, DataOptions(max_reviews, seed), family, name, given_inputs)
     spec = TrainingSpec(name, role, image or image_uri(aws.region, "training", instance_type), instance_type,
-                        instance_count, max_runtime_s=max_runtime, hyperparameters=hyper.as_args(), channel_kind=kind)
-    start_training_job(aws, location, spec)
-    click.echo(f"training job {name} started: {instance_count} × {instance_type}, "
-               f"estimated {format_cost(hourly_cost(instance_type, instance_count))} while it runs")
+                        instance_count, max_runtime_s=max_runtime, inputs=inputs)
+    start_training(aws, location, spec, Hyperparameters(family, seed, params))
     if not wait:
         click.echo(f"follow it with: sentiment-app aws status --region {aws.region}")
         echo_json({"job": name, "status": "InProgress"}, as_json)
@@ -145,21 +138,7 @@ def transform_command(settings: Settings, options: DataOptions, source: ModelSou
     aws = connect(region)
     name = checked_name(job_name or f"sentiment-transform-{stamp()}", "transform job name")
     test = load_splits(settings, options)["test"]
-    input_key = f"transform/{name}/input/{TRANSFORM_INPUT}"
-    with tempfile.TemporaryDirectory() as tmp:
-        location.store.put_file(input_key, write_review_lines(Path(tmp) / TRANSFORM_INPUT, test.texts))
     model = transform_model(aws, location, source, model_name, name, role, image, instance_type)
-    request = transform_request(name, model, location.uri(f"transform/{name}/input/"),
-                                location.uri(f"transform/{name}/output/"), instance_type, instance_count)
-    aws.sagemaker.create_transform_job(**request)
-    click.echo(f"transform job {name} started on {len(test)} reviews: {instance_count} × {instance_type}, "
-               f"estimated {format_cost(hourly_cost(instance_type, instance_count))} while it runs")
-    wait_for(aws.sagemaker, TRANSFORM_JOB, name, poll)
-    output = location.uri(f"transform/{name}/output/{TRANSFORM_INPUT}.out")
-    with local_input(output) as out:
-        probabilities = read_probabilities(out)
-    if len(probabilities) != len(test):
-        raise SentimentAppError(f"{output} has {len(probabilities)} predictions for {len(test)} reviews")
-    metrics = compute_metrics(test.labels, probabilities)
-    echo_metrics(metrics)
-    echo_json({**metrics, "job": name, "model": model, "output": output}, as_json)
+    result = score_by_transform(aws, location, name, model, test, instance_type, instance_count, poll)
+    echo_metrics(result)
+    echo_json(result, as_json)
