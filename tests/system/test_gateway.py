@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import socket
@@ -51,6 +52,10 @@ def test_bad_requests_get_json_errors(app: ServedApp) -> None:
     assert empty.status_code == 400 and "empty" in empty.json()["message"]
     binary = httpx.post(f"{app.url}/api/sentiment", content=b"\xff\xfe\xfd")  # reaches the function as base64
     assert binary.status_code == 400 and "UTF-8" in binary.json()["message"]
+    for body in ({"review": "bad \ud800 film"}, {"instances": [POSITIVE, "\udfff"]}):  # JSON escapes, not text
+        surrogate = httpx.post(f"{app.url}/api/sentiment", content=json.dumps(body),
+                               headers={"Content-Type": "application/json"})
+        assert surrogate.status_code == 400 and "lone surrogate" in surrogate.json()["message"]
     preflight = httpx.options(f"{app.url}/api/sentiment")
     assert preflight.status_code == 204 and "POST" in preflight.headers["access-control-allow-methods"]
 

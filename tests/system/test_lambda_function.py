@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.gateway.function import lambda_function
 from sentiment_app.gateway.function.lambda_function import lambda_handler
+from sentiment_app.serving.app import create_app as endpoint_app
 from tests.support import (LAMBDA_ENDPOINT, LAMBDA_EVENTS, NEGATIVE, POSITIVE, Event, assert_lambda_error,
-                           lambda_http_event, lambda_rest_event, response_header, response_json, running_endpoint,
-                           set_lambda_env)
+                           lambda_http_event, lambda_rest_event, response_header, response_json, running,
+                           running_endpoint, set_lambda_env)
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +116,16 @@ def test_cors_origin_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_model_client_error_passes_through() -> None:
     """The container refuses a NUL byte with 400; InvokeEndpoint wraps that in a 424 ModelError."""
     assert_lambda_error(lambda_handler(lambda_rest_event("fine film\x00"), None), 400, "NUL")
+
+
+def test_the_containers_413_reaches_the_caller_with_its_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An endpoint whose container takes smaller bodies than the function sends: the model's 413, not a 502."""
+    limit = len(json.dumps({"review": POSITIVE}))
+    with running(endpoint_app(bundled_model_dir(), endpoint_name=LAMBDA_ENDPOINT, max_payload_bytes=limit)) as url:
+        set_lambda_env(monkeypatch, url)
+        assert response_json(lambda_handler(lambda_rest_event(POSITIVE), None))["label"] == "positive"
+        response = lambda_handler(lambda_rest_event(POSITIVE + " Truly."), None)
+    assert_lambda_error(response, 413, f"exceeds the limit of {limit} bytes")
 
 
 def test_unknown_endpoint_is_502(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,11 +11,13 @@ from collections.abc import Callable
 
 import pytest
 from botocore.stub import Stubber
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sentiment_app.gateway.function import lambda_function
 from sentiment_app.gateway.function.lambda_function import lambda_handler
 from sentiment_app.gateway.api.local_stack import local_url
-from tests.support import (LAMBDA_EVENTS, POSITIVE, Event, assert_lambda_error, free_port, lambda_rest_event,
+from tests.support import (FUZZ, LAMBDA_EVENTS, POSITIVE, Event, assert_lambda_error, free_port, lambda_rest_event,
                            response_header, set_lambda_env)
 
 
@@ -98,3 +100,18 @@ def test_the_containers_refusals_reach_the_caller_and_other_failures_are_502(ori
         assert_lambda_error(response, status, message)
     else:
         assert_lambda_error(response, 502, "failed to answer")
+
+
+# A text with one lone surrogate between ordinary characters (st.text has none), which JSON's
+# ensure_ascii spells as a \\udxxx escape: valid JSON, not Unicode text.
+WITH_LONE_SURROGATE = st.tuples(st.text(max_size=20), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+                                st.text(max_size=20)).map("".join)
+
+
+@FUZZ
+@given(bad=WITH_LONE_SURROGATE, others=st.lists(st.text(min_size=1, max_size=20), max_size=3),
+       at=st.integers(min_value=0, max_value=3), batch=st.booleans())
+def test_a_lone_surrogate_anywhere_is_400(bad: str, others: list[str], at: int, batch: bool) -> None:
+    body = {"instances": [*others[:at], bad, *others[at:]]} if batch else {"review": bad}
+    event = lambda_rest_event(json.dumps(body), "application/json")
+    assert_lambda_error(lambda_handler(event, None), 400, "lone surrogate")
