@@ -10,7 +10,7 @@ from sentiment_app.artifacts.archive import unpacked_model
 from sentiment_app.artifacts.model_dir import MANIFEST
 from sentiment_app.artifacts.versions import get_version, newest_approved, version_number
 from sentiment_app.errors import ArtifactError
-from sentiment_app.models.registry import DEFAULT_MODEL
+from sentiment_app.models.names import DEFAULT_MODEL
 from sentiment_app.settings import Settings
 from sentiment_app.store.objects import local_input
 

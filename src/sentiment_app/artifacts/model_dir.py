@@ -15,14 +15,14 @@ import tarfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import torch
-from safetensors.torch import load_file, save
+from typing import TYPE_CHECKING, Any
 
 import sentiment_app
 from sentiment_app.errors import ArtifactError
 from sentiment_app.fileio import atomic_open, atomic_write_bytes, sha256_file
+
+if TYPE_CHECKING:  # torch is imported where weights are read or written, so finding a model needs none
+    import torch
 
 WEIGHTS, CONFIG, VOCAB, METRICS, MANIFEST = (
     "model.safetensors",
@@ -66,6 +66,8 @@ def save_model_dir(
     data_fingerprint: str,
 ) -> None:
     """Write every artifact atomically, the manifest last (its presence marks a complete model)."""
+    from safetensors.torch import save
+
     model_dir.mkdir(parents=True, exist_ok=True)
     (model_dir / MANIFEST).unlink(missing_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in state_dict.items()}
@@ -82,6 +84,8 @@ def save_model_dir(
 
 def load_model_dir(model_dir: Path) -> ModelArtifacts:
     """Read a model directory, refusing it unless every file matches the manifest."""
+    from safetensors.torch import load_file
+
     try:
         manifest = json.loads((model_dir / MANIFEST).read_text("utf-8"))
         expected = manifest["files"]

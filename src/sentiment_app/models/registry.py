@@ -19,6 +19,7 @@ from sentiment_app.features.soft_labels import TEACHER_CHANNEL
 from sentiment_app.features.vocab import VOCAB_SIZE
 from sentiment_app.models import bilstm, encoder, encoder_stack, ensemble, nbsvm, nbsvm_stack, region_cnn
 from sentiment_app.models.lstm import LSTMClassifier
+from sentiment_app.models.names import DEFAULT_MODEL, SEED_MODEL  # noqa: F401 (the registry's defaults, named apart)
 from sentiment_app.training.metric_log import TRAIN_LOSS, VALIDATION_ACCURACY
 
 ENCODER_CHANNEL = "encoder"  # a fine-tuned encoder's model folder, reused instead of fine-tuning again
@@ -104,10 +105,6 @@ MODELS: dict[str, ModelSpec] = {
         description="Weighted average of NBSVM and region-CNN logits, the weight chosen on the validation split.",
     ),
 }
-SEED_MODEL = "lstm-seed"  # the original recipe: what training runs when no family is named
-# Bundled and served by default: the family chosen by the rule in docs/models.md (accuracy on
-# validation, other products' sentences and the behavioural checks, within the latency and size limits).
-DEFAULT_MODEL = "fast-encoder-stack"
 
 
 def get_spec(name: str) -> ModelSpec:

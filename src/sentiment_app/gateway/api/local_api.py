@@ -29,8 +29,7 @@ from starlette.staticfiles import StaticFiles
 from sentiment_app.gateway.keys.access import AccessControl
 from sentiment_app.gateway.runtime.environments import FunctionConfig, starter
 from sentiment_app.gateway.api.events import parse_proxy_response, rest_event
-from sentiment_app.gateway.function.lambda_function import cors_headers
-from sentiment_app.gateway.api.local_stack import ENDPOINT_URL_ENV
+from sentiment_app.gateway.function.lambda_function import ENDPOINT_URL_ENV, cors_headers
 from sentiment_app.gateway.runtime.pool import (DEFAULT_CONCURRENCY, QUEUE_LIMIT, EnvironmentDied, EnvironmentPool,
                                         InvocationTimeout, Throttled)
 from sentiment_app.gateway.api.readiness import endpoint_answers

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sentiment_app.errors import SentimentAppError
+from sentiment_app.gateway.function.lambda_function import ENDPOINT_URL_ENV
 from sentiment_app.serving.lifecycle import port_is_free, server_command
 from sentiment_app.serving.options import ServerOptions
 from sentiment_app.serving.variants import EndpointConfig
@@ -19,7 +20,6 @@ from sentiment_app.serving.variants import EndpointConfig
 READY_TIMEOUT_S = 120.0  # model load on a slow laptop; SageMaker itself allows 4 minutes
 STOP_GRACE_S = 10.0
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-ENDPOINT_URL_ENV = "SAGEMAKER_RUNTIME_ENDPOINT_URL"  # where the Lambda function sends InvokeEndpoint
 FEEDBACK_ENV = "FEEDBACK_LOCATION"  # where the Lambda function stores feedback
 ENDPOINT_NAME = "local-sentiment"  # what serve names its endpoint unless told
 FEEDBACK_PREFIX = "feedback"  # feedback/<endpoint>/yyyy/mm/dd/hh/<inference id>.json in the store

@@ -45,6 +45,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 JSON_TYPE = "application/json"
+ENDPOINT_URL_ENV = "SAGEMAKER_RUNTIME_ENDPOINT_URL"  # an endpoint URL of its own (a local endpoint server)
 TEXT_TYPES = ("", "application/x-www-form-urlencoded")  # besides text/*: no type, and what `curl -d` sends
 # Copies of sentiment_app.http_common.wire's (this file is zipped alone; tests/unit/test_wire_copies.py
 # fails when they differ).
@@ -208,7 +209,7 @@ def classify(review: str | list[str], explain: bool = False, sentences: bool = F
     payload = json.dumps(request, ensure_ascii=False).encode("utf-8")
     if len(payload) > MAX_BODY_BYTES:
         raise HttpError(413, f"The review is too long: at most {MAX_BODY_BYTES} bytes.")
-    client = runtime_client(os.environ.get("SAGEMAKER_RUNTIME_ENDPOINT_URL") or None)
+    client = runtime_client(os.environ.get(ENDPOINT_URL_ENV) or None)
     inference_id = str(uuid.uuid4())
     try:
         reply = client.invoke_endpoint(
