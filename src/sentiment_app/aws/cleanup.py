@@ -3,7 +3,8 @@
 Endpoints go first (they bill), each after its autoscaling (policy, then scalable target), then
 endpoint configs, then models; running jobs are stopped.
 Finished jobs cannot be deleted through the API (they stay in the account's history and cost
-nothing), so they are reported, not removed.
+nothing), so they are reported, not removed. The objects under an S3 location are removed on their
+own, for a run that keeps all of its files under one prefix.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sentiment_app.aws.inventory import Resource
+from sentiment_app.aws.locations import S3Location
 from sentiment_app.aws.scaling import remove_autoscaling
 
 DELETE = {
@@ -51,3 +53,13 @@ def cleanup(sm: Any, autoscaling: Any, resources: list[Resource]) -> CleanupRepo
         else:
             report.kept.append(f"{resource.kind} {resource.name} ({resource.status})")
     return report
+
+
+def remove_objects(s3: Any, location: S3Location) -> list[str]:
+    """Delete every object under ``location``'s prefix (as a folder); the keys deleted."""
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=location.bucket, Prefix=f"{location.prefix}/")
+    keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+    for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+        s3.delete_objects(Bucket=location.bucket,
+                          Delete={"Objects": [{"Key": key} for key in keys[start:start + 1000]], "Quiet": True})
+    return keys

@@ -36,6 +36,12 @@ def hourly_cost(instance_type: str | None, count: int = 1) -> float | None:
     return None if price is None else round(price * count, 4)
 
 
+def instance_cost(instance_type: str | None, count: int, seconds: float) -> float | None:
+    """Estimated USD for ``count`` instances over ``seconds``; None when the type is unknown."""
+    hourly = hourly_cost(instance_type, count)
+    return None if hourly is None else hourly * seconds / 3600
+
+
 def format_cost(cost: float | None) -> str:
     return "unknown" if cost is None else f"${cost:.3f}/h"
 
