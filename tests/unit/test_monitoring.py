@@ -19,7 +19,8 @@ from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.data.dataset import Reviews
 from sentiment_app.inference.handler import input_fn, output_fn, predict_fn
 from sentiment_app.inference.model import SentimentModel
-from sentiment_app.monitoring.baseline import REFERENCE_RECORDS, Baseline, baseline_key, compute_baseline
+from sentiment_app.monitoring.baseline import (REFERENCE_RECORDS, Bands, Baseline, baseline_prefix, compute_baseline,
+                                               read_baseline, store_baseline)
 from sentiment_app.monitoring.feedback import export_feedback, join, read_feedback, write_labeled
 from sentiment_app.monitoring.monitor import run_monitor
 from sentiment_app.monitoring.traffic import Verdict, read_traffic
@@ -218,14 +219,18 @@ def test_export_without_anything_to_join_writes_nothing(store: LocalStore, tmp_p
 
 # -- drift ---------------------------------------------------------------------------------------------
 
-def test_baseline_survives_its_json(baseline: Baseline) -> None:
-    again = Baseline.from_json(baseline.to_json())
-    assert again == baseline
-    assert [c.name for c in again.constraints] == ["review_words_median", "unknown_word_share", "positive_rate",
-                                                   "mean_confidence", "feedback_agreement"]
-    shares = {c.name: c for c in again.constraints}
+def test_baseline_survives_its_files(baseline: Baseline, store: LocalStore) -> None:
+    prefix = baseline_prefix(baseline.bands.model_version)
+    store_baseline(store, prefix, baseline)
+    assert sorted(store.list(prefix)) == [prefix + name for name in ("bands.json", "constraints.json",
+                                                                     "statistics.json")]
+    again = read_baseline(store, prefix)
+    assert again == baseline and Bands.from_json(baseline.bands.to_json()) == baseline.bands
+    assert [c.name for c in again.bands.constraints] == ["review_words_median", "unknown_word_share", "positive_rate",
+                                                         "mean_confidence", "feedback_agreement"]
+    shares = {c.name: c for c in again.bands.constraints}
     assert shares["unknown_word_share"].lower is None and shares["feedback_agreement"].upper is None
-    assert all(c.lower is None or c.upper is None or c.lower <= c.baseline <= c.upper for c in again.constraints)
+    assert all(c.lower is None or c.upper is None or c.lower <= c.baseline <= c.upper for c in again.bands.constraints)
 
 
 def traffic(model: SentimentModel, store: LocalStore, reviews: Reviews, feedback: bool = True) -> None:
@@ -245,7 +250,7 @@ def monitor(home: Path, *args: str) -> tuple[int, dict, str]:
 
 def stored_baseline(store: LocalStore, baseline: Baseline) -> None:
     """The baseline where the monitor looks for it (no data set is needed then)."""
-    store.put_bytes(baseline_key(baseline.model_version), baseline.to_json())
+    store_baseline(store, baseline_prefix(baseline.bands.model_version), baseline)
 
 
 def test_monitor_is_quiet_on_traffic_like_the_baseline(model: SentimentModel, baseline: Baseline, store: LocalStore,
@@ -254,10 +259,11 @@ def test_monitor_is_quiet_on_traffic_like_the_baseline(model: SentimentModel, ba
     traffic(model, store, made_up(np.random.default_rng(7), 60))
     code, result, _ = monitor(tmp_path / "home", "--fail-on-violation")
     assert code == 0 and result["violations"] == [] and result["records"] == 60
-    assert all(check["status"] == "ok" for check in result["checks"])
+    assert all(check["status"] == "ok" for check in result["checks"]) and result["constraint_violations"] == []
     report = Path(result["report"])
     assert report == tmp_path / "home" / "monitoring" / ENDPOINT / "report.html"
-    assert {"report.md", "review_words.png", "confidence.png"} <= {p.name for p in report.parent.iterdir()}
+    assert {"report.md", "review_words.png", "confidence.png", "statistics.json",
+            "constraint_violations.json"} <= {p.name for p in report.parent.iterdir()}
 
 
 def test_monitor_flags_one_word_reviews_in_another_language(model: SentimentModel, baseline: Baseline,
@@ -274,6 +280,12 @@ def test_monitor_flags_one_word_reviews_in_another_language(model: SentimentMode
     page = (tmp_path / "report" / "report.md").read_text()
     violations = page.split("## Violations")[1].split("##")[0]
     assert "review_words_median" in violations and "unknown_word_share" in violations
+    listed = json.loads((tmp_path / "report" / "constraint_violations.json").read_text())["violations"]
+    assert listed == result["constraint_violations"]
+    found = {(v["feature_name"], v["constraint_check_type"]) for v in listed}
+    assert {("review_words", "baseline_drift_check"), ("review_words_median", "baseline_drift_check"),
+            ("unknown_word_share", "baseline_drift_check")} <= found  # Model Monitor's check and the bands'
+    assert "review_words_median" in page.split("## Constraint violations")[1].split("##")[0]
     assert monitor(tmp_path / "home")[0] == 0  # without --fail-on-violation the report is the answer
 
 
@@ -301,6 +313,7 @@ def test_monitor_flags_feedback_that_disagrees(model: SentimentModel, baseline: 
     traffic(model, store, Reviews(reviews.texts, (~verdicts).astype(np.int64)))  # every verdict called wrong
     _, result, _ = monitor(tmp_path / "home")
     assert result["violations"] == ["feedback_agreement"]
+    assert [v["feature_name"] for v in result["constraint_violations"]] == ["feedback_agreement"]
     assert {c["constraint"]: c["observed"] for c in result["checks"]}["feedback_agreement"] == 0
 
 

@@ -1,13 +1,17 @@
-"""The baseline a model's traffic is compared with, as Model Monitor's ``suggest_baseline`` makes one:
-statistics of the data and constraints with bands, computed once per model and kept in the store
-(``monitoring/baselines/<model version>.json``).
+"""The baseline a model's traffic is compared with, made once per model and kept in the store as a
+folder, ``monitoring/baselines/<model version>/``, of the files a Model Monitor ``DataQuality``
+baselining job writes and one of this project's:
 
-Review lengths and the vocabulary come from the training split; the share of unknown words, the
-verdicts and their agreement with the true labels from a sample of held-out reviews (the test
-split), which the model never saw, so they show what it does with new reviews of the same kind. A
-band holds the statistic of all but a thousandth of random batches of ``REFERENCE_RECORDS`` baseline
-reviews on each side (bootstrap), so traffic of that size or more from the same kind of reviews
-stays inside it; smaller traffic is not judged.
+- ``statistics.json`` and ``constraints.json`` in Model Monitor's schema: the features of a sample
+  of held-out reviews (the test split, which the model never saw) with the model's answers to
+  them, and the constraints the analyzer would suggest. A SageMaker monitoring schedule can use
+  them as they are, and a baseline SageMaker made can stand in for them (``--baseline``).
+- ``bands.json``: what Model Monitor's files cannot say. Bands for statistics of the traffic, each
+  holding the statistic of all but a thousandth of random batches of ``REFERENCE_RECORDS``
+  baseline reviews on each side (bootstrap), so traffic of that size or more from the same kind of
+  reviews stays inside it (smaller traffic is not judged); and the training vocabulary the share of
+  unknown words needs. Review lengths and the vocabulary come from the training split; the share of
+  unknown words, the verdicts and their agreement with the true labels from the held-out reviews.
 """
 
 from __future__ import annotations
@@ -24,13 +28,18 @@ import numpy as np
 from tqdm import tqdm
 
 from sentiment_app.data.dataset import load_imdb, stratified_sample
+from sentiment_app.errors import SentimentAppError
+from sentiment_app.inference.handler import label
 from sentiment_app.inference.model import SentimentModel
-from sentiment_app.monitoring.statistics import (CONFIDENCE_EDGES, LENGTH_EDGES, LOWER, STATISTICS, UPPER,
-                                                 Observations, Statistic, histogram, words)
+from sentiment_app.monitoring.constraints_file import suggest_constraints
+from sentiment_app.monitoring.features import feature_columns
+from sentiment_app.monitoring.statistics import LOWER, STATISTICS, UPPER, Observations, Statistic, words
+from sentiment_app.monitoring.statistics_file import FeatureStatistics, read_statistics, statistics_json
 from sentiment_app.store import ArtifactStore
 
-BASELINE_VERSION = 1  # what a baseline holds; a stored one of another version is computed again
+BANDS_VERSION = 2  # what bands.json holds; a stored baseline of another version is computed again
 BASELINE_PREFIX = "monitoring/baselines"
+STATISTICS_FILE, CONSTRAINTS_FILE, BANDS_FILE = "statistics.json", "constraints.json", "bands.json"
 HELD_OUT_REVIEWS = 2000  # test-split reviews the model scores for the baseline
 REFERENCE_RECORDS = 30  # the traffic size the bands are drawn for, and the least that is judged
 DRAWS = 2000  # bootstrap batches per band
@@ -63,26 +72,40 @@ class Constraint:
 
 
 @dataclass(frozen=True)
-class Baseline:
+class Bands:
+    """The project's own part of a baseline (``bands.json``)."""
+
     model_version: str
     model: str
     created: str
     data: dict[str, Any]  # what the baseline was computed from
     vocabulary: frozenset[str]
-    histograms: dict[str, list[float]]  # review_words, confidence: shares per bin
     constraints: tuple[Constraint, ...]
 
     def to_json(self) -> bytes:
-        value = {**asdict(self), "version": BASELINE_VERSION, "vocabulary": sorted(self.vocabulary)}
+        value = {**asdict(self), "version": BANDS_VERSION, "vocabulary": sorted(self.vocabulary)}
         return json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8")
 
     @classmethod
-    def from_json(cls, data: bytes) -> "Baseline":
+    def from_json(cls, data: bytes) -> "Bands":
         value = json.loads(data)
-        if value.pop("version", None) != BASELINE_VERSION:
+        if value.pop("version", None) != BANDS_VERSION:
             raise ValueError("another version of the baseline")
         return cls(**{**value, "vocabulary": frozenset(value["vocabulary"]),
                       "constraints": tuple(Constraint(**c) for c in value["constraints"])})
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Model Monitor's two files (as parsed JSON) and, for a baseline made here, the bands."""
+
+    statistics: dict[str, Any]
+    constraints: dict[str, Any]
+    bands: Bands | None
+
+    @property
+    def features(self) -> dict[str, FeatureStatistics]:
+        return read_statistics(self.statistics)
 
 
 def vocabulary(texts: list[str]) -> tuple[frozenset[str], np.ndarray]:
@@ -123,30 +146,61 @@ def compute_baseline(model: SentimentModel, train_texts: list[str], held_out_tex
     observations = Observations(train_lengths, held_out.unknown, held_out.positive, held_out.confidence,
                                 held_out.agreement)
     rng = np.random.default_rng(SEED)
-    return Baseline(
-        model.version, model.name, datetime.now(timezone.utc).isoformat(timespec="seconds"), data, known,
-        {"review_words": histogram(train_lengths, LENGTH_EDGES),
-         "confidence": histogram(held_out.confidence, CONFIDENCE_EDGES)},
-        tuple(band(statistic, observations, rng) for statistic in STATISTICS))
+    bands = Bands(model.version, model.name, datetime.now(timezone.utc).isoformat(timespec="seconds"), data, known,
+                  tuple(band(statistic, observations, rng) for statistic in STATISTICS))
+    statistics = statistics_json(feature_columns(held_out_texts, probabilities.tolist(),
+                                                 [label(p) for p in probabilities]))
+    return Baseline(statistics, suggest_constraints(statistics), bands)
 
 
-def baseline_key(model_version: str) -> str:
-    return f"{BASELINE_PREFIX}/{model_version}.json"
+def baseline_prefix(model_version: str) -> str:
+    return f"{BASELINE_PREFIX}/{model_version}/"
+
+
+def store_baseline(store: ArtifactStore, prefix: str, baseline: Baseline) -> None:
+    """The baseline's files under ``prefix``, the bands first: the two Model Monitor files, written
+    last, mark a complete baseline."""
+    if baseline.bands is not None:
+        store.put_bytes(prefix + BANDS_FILE, baseline.bands.to_json())
+    for name, document in ((STATISTICS_FILE, baseline.statistics), (CONSTRAINTS_FILE, baseline.constraints)):
+        store.put_bytes(prefix + name, json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8"))
+
+
+def read_baseline(store: ArtifactStore, prefix: str = "") -> Baseline:
+    """The baseline under ``prefix``: Model Monitor's two files, this project's or SageMaker's, and the
+    bands where there are some."""
+    where = store.url(prefix) if prefix else store.uri
+    missing = [name for name in (STATISTICS_FILE, CONSTRAINTS_FILE) if not store.exists(prefix + name)]
+    if missing:
+        raise SentimentAppError(f"No {' or '.join(missing)} in {where}: a baseline holds Model Monitor's "
+                                "statistics.json and constraints.json")
+    try:
+        statistics, constraints = (json.loads(store.read_bytes(prefix + name))
+                                   for name in (STATISTICS_FILE, CONSTRAINTS_FILE))
+        read_statistics(statistics)
+        if not all("name" in f and "inferred_type" in f for f in constraints["features"]):
+            raise KeyError("a constraint without name or inferred_type")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SentimentAppError(f"The baseline in {where} is not Model Monitor's statistics.json and "
+                                f"constraints.json: {exc!r}") from exc
+    bands = Bands.from_json(store.read_bytes(prefix + BANDS_FILE)) if store.exists(prefix + BANDS_FILE) else None
+    return Baseline(statistics, constraints, bands)
 
 
 def baseline_for(store: ArtifactStore, model: SentimentModel, data_path: Callable[[], Path]) -> Baseline:
     """The model's stored baseline, else one computed from the IMDB data at ``data_path()`` and stored."""
-    key = baseline_key(model.version)
-    if store.exists(key):
-        try:
-            return Baseline.from_json(store.read_bytes(key))
-        except (ValueError, KeyError, TypeError):
-            pass  # another version, or damaged: computed again below
+    prefix = baseline_prefix(model.version)
+    try:
+        stored = read_baseline(store, prefix)
+        if stored.bands is not None:
+            return stored
+    except (SentimentAppError, ValueError, KeyError, TypeError):
+        pass  # none, another version, or damaged: computed again below
     path = data_path()
     splits = load_imdb(path)
     held_out = stratified_sample(splits["test"], HELD_OUT_REVIEWS, SEED)
     data = {"path": str(path), "train_reviews": len(splits["train"]),
             "train_fingerprint": splits["train"].fingerprint(), "held_out_reviews": len(held_out)}
     baseline = compute_baseline(model, splits["train"].texts, held_out.texts, held_out.labels, data)
-    store.put_bytes(key, baseline.to_json())
+    store_baseline(store, prefix, baseline)
     return baseline

@@ -1,5 +1,6 @@
 """The drift report: ``report.md`` and ``report.html`` with the baseline's and the traffic's review
-lengths and confidences side by side, the table of constraints, and the violations."""
+lengths and confidences side by side, the bands broken, what ``constraint_violations.json`` lists,
+and every band."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sentiment_app.evaluation.report import Table, html_page, markdown_page, sav
 from sentiment_app.fileio import atomic_write_bytes
 from sentiment_app.monitoring.drift import VIOLATION, Check
 from sentiment_app.monitoring.statistics import CONFIDENCE_EDGES, LENGTH_EDGES
+from sentiment_app.monitoring.violations import Violation
 
 
 def bin_labels(edges: np.ndarray, integers: bool) -> list[str]:
@@ -52,8 +54,14 @@ def violation_table(checks: list[Check]) -> Table:
     return Table("Violations", ("constraint", "baseline band", "observed"), rows or [("none", "-", "-")])
 
 
+def constraint_violation_table(violations: list[Violation]) -> Table:
+    rows = [(v.feature_name, v.constraint_check_type, v.description) for v in violations]
+    return Table("Constraint violations", ("feature", "check", "description"), rows or [("none", "-", "-")])
+
+
 def write_monitor_report(out_dir: Path, title: str, summary: list[tuple[str, str]], checks: list[Check],
-                         baseline: dict[str, list[float]], traffic: dict[str, list[float]]) -> Path:
+                         violations: list[Violation], baseline: dict[str, list[float]],
+                         traffic: dict[str, list[float]]) -> Path:
     """Write the plots, ``report.md`` and ``report.html`` into ``out_dir``; return the HTML page."""
     out_dir.mkdir(parents=True, exist_ok=True)
     plot_shares(out_dir / "review_words.png", "Review length", "words per review",
@@ -61,7 +69,7 @@ def write_monitor_report(out_dir: Path, title: str, summary: list[tuple[str, str
     plot_shares(out_dir / "confidence.png", "Confidence of the verdicts", "confidence of the predicted class",
                 bin_labels(CONFIDENCE_EDGES, integers=False), baseline["confidence"], traffic["confidence"])
     plots = ["review_words.png", "confidence.png"]
-    tables = [violation_table(checks), check_table(checks)]
+    tables = [violation_table(checks), constraint_violation_table(violations), check_table(checks)]
     atomic_write_bytes(out_dir / "report.md", markdown_page(title, summary, plots, tables).encode("utf-8"))
     page = out_dir / "report.html"
     atomic_write_bytes(page, html_page(title, summary, plots, tables).encode("utf-8"))

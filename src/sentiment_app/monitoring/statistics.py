@@ -86,7 +86,9 @@ def measure(statistic: Statistic, observations: Observations) -> tuple[float | N
     return (float(statistic.compute(values)) if len(values) else None), len(values)
 
 
-def histogram(values: np.ndarray, edges: np.ndarray) -> list[float]:
-    """Shares of ``values`` per bin (the last bin closed); all zero without values."""
-    counts, _ = np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges)
-    return (counts / max(len(values), 1)).tolist()
+def histogram(values: np.ndarray, edges: np.ndarray, weights: np.ndarray | None = None) -> list[float]:
+    """Shares of ``values`` (each counting its weight, 1 by default: a sketch's items stand for
+    several values) per bin (the last bin closed); all zero without values."""
+    counts, _ = np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges, weights=weights)
+    total = len(values) if weights is None else float(np.sum(weights))
+    return (counts / max(total, 1)).tolist()
