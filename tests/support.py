@@ -40,7 +40,7 @@ from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.cli import main
 from sentiment_app.data.dataset import Reviews
 from sentiment_app.gateway.api.local_stack import local_url, start_endpoint, stop_process, wait_until_ready
-from sentiment_app.http_common.wire import MAX_BODY_BYTES
+from sentiment_app.wire import MAX_BODY_BYTES
 from sentiment_app.serving.options import ServerOptions
 from sentiment_app.settings import ENV_DATA
 

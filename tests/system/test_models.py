@@ -23,7 +23,7 @@ from sentiment_app.inference.model import SentimentModel
 from sentiment_app.models.ensemble import choose_weight
 from sentiment_app.models.registry import MODELS
 from sentiment_app.models.text_model import accuracy
-from sentiment_app.training.metric_log import metric_definitions
+from sentiment_app.models.metric_log import metric_definitions
 from sentiment_app.serving.app import create_app
 from sentiment_app.training.fit_text import load_text_channel
 from tests.sagemaker_containers import run_entry_point

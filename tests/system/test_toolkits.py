@@ -16,7 +16,7 @@ from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.artifacts.model_dir import pack_model_archive
 from sentiment_app.aws.transform import read_probabilities, transform_request
 from sentiment_app.data.dataset import load_imdb
-from sentiment_app.http_common.wire import MAX_REVIEWS
+from sentiment_app.wire import MAX_REVIEWS
 from sentiment_app.inference.batch_transform import transform_file
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.models.registry import MODELS

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sentiment_app.http_common.wire import MAX_REVIEWS
+from sentiment_app.wire import MAX_REVIEWS
 from sentiment_app.inference.handler import InferenceError, input_fn, model_fn, output_fn, predict_fn
 from sentiment_app.artifacts.locate import bundled_model_dir
 from tests.support import NEGATIVE, POSITIVE

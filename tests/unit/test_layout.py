@@ -14,7 +14,7 @@ import sentiment_app
 PACKAGE = Path(sentiment_app.__file__).parent
 # Lowest first; a module may import from its own level or below. One row is one level.
 LAYERS = [
-    ("errors", "settings", "fileio"),
+    ("errors", "settings", "fileio", "wire"),
     ("data",),
     ("store",),
     ("features",),

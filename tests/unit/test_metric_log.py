@@ -7,7 +7,7 @@ import re
 import pytest
 
 from sentiment_app.models.registry import MODELS
-from sentiment_app.training.metric_log import KEYS, TRAIN_LOSS, VALIDATION_ACCURACY, metric_definitions, metric_line
+from sentiment_app.models.metric_log import KEYS, TRAIN_LOSS, VALIDATION_ACCURACY, metric_definitions, metric_line
 
 
 def test_each_definition_reads_its_value_back_from_the_line() -> None:

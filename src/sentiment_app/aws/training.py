@@ -28,7 +28,7 @@ from sentiment_app.features.prepare import ROWS
 from sentiment_app.models.registry import get_spec
 from sentiment_app.store.objects import local_input
 from sentiment_app.store.s3 import ObjectNotFound
-from sentiment_app.training.metric_log import metric_definitions
+from sentiment_app.models.metric_log import metric_definitions
 
 # SageMaker reads these from the job's log (the entry point prints one line per epoch).
 CHECKPOINT_PATH = "/opt/ml/checkpoints"

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sentiment_app.http_common.wire import FEEDBACK_ROUTE, LABELS, MAX_REVIEWS, SENTIMENT_ROUTE
+from sentiment_app.wire import FEEDBACK_ROUTE, LABELS, MAX_REVIEWS, SENTIMENT_ROUTE
 
 Document = dict[str, Any]
 LABEL = {"type": "string", "enum": list(LABELS)}

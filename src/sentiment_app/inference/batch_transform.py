@@ -34,7 +34,7 @@ from tqdm import tqdm
 from sentiment_app.fileio import NO_ROOM, atomic_write_bytes, creating, storage_error
 from sentiment_app.inference.handler import JSON, TEXT, label, negotiate
 from sentiment_app.inference.model import SentimentModel
-from sentiment_app.http_common.wire import MAX_BODY_BYTES
+from sentiment_app.wire import MAX_BODY_BYTES
 
 _INTEGERS = re.compile(r"[0-9]+(?:,[0-9]+)*")
 MAX_LINE_BYTES = MAX_BODY_BYTES  # SageMaker's default MaxPayloadInMB: no one record may be larger

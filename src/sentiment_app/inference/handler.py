@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment_app.http_common.wire import MAX_REVIEWS
+from sentiment_app.wire import MAX_REVIEWS
 from sentiment_app.inference.explain import Explanation, Occlusion, occlude
 from sentiment_app.inference.sentences import sentence_spans
 from sentiment_app.inference.model import SentimentModel

@@ -20,7 +20,7 @@ from sentiment_app.features.vocab import VOCAB_SIZE
 from sentiment_app.models import bilstm, encoder, encoder_stack, ensemble, nbsvm, nbsvm_stack, region_cnn
 from sentiment_app.models.lstm import LSTMClassifier
 from sentiment_app.models.names import DEFAULT_MODEL, SEED_MODEL  # noqa: F401 (the registry's defaults, named apart)
-from sentiment_app.training.metric_log import TRAIN_LOSS, VALIDATION_ACCURACY
+from sentiment_app.models.metric_log import TRAIN_LOSS, VALIDATION_ACCURACY
 
 ENCODER_CHANNEL = "encoder"  # a fine-tuned encoder's model folder, reused instead of fine-tuning again
 
@@ -37,7 +37,7 @@ class ModelSpec:
     description: str = ""
     channel: str = TEXT
     inputs: tuple[str, ...] = ()  # optional input channels, read by the entry point and passed to ``fit`` by name
-    metrics: tuple[str, ...] = (VALIDATION_ACCURACY,)  # what its training log reports (training.metric_log)
+    metrics: tuple[str, ...] = (VALIDATION_ACCURACY,)  # what its training log reports (metric_log)
 
 
 ENCODER_STACK = ModelSpec(

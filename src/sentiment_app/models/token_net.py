@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from sentiment_app.training.metric_log import metric_line
+from sentiment_app.models.metric_log import metric_line
 from sentiment_app.data.dataset import Reviews
 from sentiment_app.features.tokens import tokenize
 from sentiment_app.features.vocab import INFREQUENT, build_vocab

@@ -41,7 +41,7 @@ from sentiment_app.inference.handler import (
 )
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.http_common.body import PayloadTooLarge, read_body
-from sentiment_app.http_common.wire import MAX_BODY_BYTES
+from sentiment_app.wire import MAX_BODY_BYTES
 from sentiment_app.http_common.observability import Metrics, instrument, new_request_id, request_id_of
 from sentiment_app.http_common.openapi import endpoint_document, openapi_route
 from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS, Batcher

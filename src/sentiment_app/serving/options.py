@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 
-from sentiment_app.http_common.wire import MAX_BODY_BYTES
+from sentiment_app.wire import MAX_BODY_BYTES
 from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from sentiment_app.training.metric_log import metric_line
+from sentiment_app.models.metric_log import metric_line
 from sentiment_app.artifacts.model_dir import load_model_dir, save_model_dir
 from sentiment_app.data.dataset import Reviews, concatenate, split_by_movie
 from sentiment_app.errors import ArtifactError

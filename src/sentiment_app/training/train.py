@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from sentiment_app.training.metric_log import metric_line
+from sentiment_app.models.metric_log import metric_line
 from sentiment_app.artifacts.model_dir import save_model_dir
 from sentiment_app.features.prepare import extra_record, read_rows
 from sentiment_app.fileio import atomic_open, sha256_file

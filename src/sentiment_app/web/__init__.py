@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 from sentiment_app.fileio import atomic_write_bytes
-from sentiment_app.http_common.wire import SENTIMENT_ROUTE
+from sentiment_app.wire import SENTIMENT_ROUTE
 
 DEFAULT_API_URL = SENTIMENT_ROUTE
 
