@@ -20,7 +20,7 @@ from sentiment_app.aws.inventory import PROJECT_TAGS, Resource, project_resource
 from sentiment_app.aws.locations import S3Location
 from sentiment_app.aws.model_packages import version_metadata
 from sentiment_app.aws.names import checked_name
-from sentiment_app.aws.pricing import format_serverless_cost, hourly_cost
+from sentiment_app.aws.pricing import format_serverless_cost, hourly_cost, instance_cost
 from sentiment_app.aws.session import Aws
 from sentiment_app.aws.sourcedir import pack_sourcedir
 from sentiment_app.aws.training import TrainingSpec, script_mode_hyperparameters
@@ -119,6 +119,8 @@ def test_neuron_instances_need_an_explicit_image() -> None:
 def test_costs_count_instances_and_only_what_runs() -> None:
     assert hourly_cost("ml.m5.large", 3) == pytest.approx(0.345)
     assert hourly_cost("ml.x99.huge") is None
+    assert instance_cost("ml.m5.large", 2, 1800) == pytest.approx(0.115)  # a job: instances × the time it ran
+    assert instance_cost("ml.x99.huge", 1, 60) is None
     resources = [Resource("endpoint", "a", "arn:a", "InService", NOW, "ml.m5.large", 2),
                  Resource("training-job", "t", "arn:t", "Completed", NOW, "ml.p3.2xlarge", 1),
                  Resource("transform-job", "x", "arn:x", "InProgress", NOW, "ml.c5.xlarge", 1),
