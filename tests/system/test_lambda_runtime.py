@@ -84,7 +84,8 @@ def test_the_log_stream_holds_start_the_functions_lines_end_and_report_in_order(
     assert cold and cold.group(2) and warm and not warm.group(2)  # Init Duration on the cold start only
 
 
-def test_a_failing_function_answers_the_runtimes_error_payload(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_function_answers_the_runtimes_error_payload(tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     failed, unmarshallable, fine = invoke(probe_function(tmp_path, PROBE),
                                           [{"n": 1, "fail": True}, {"n": 2, "unmarshallable": True}, {"n": 3}])

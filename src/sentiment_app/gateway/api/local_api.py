@@ -3,8 +3,9 @@
 ``POST``/``OPTIONS`` on ``/api/sentiment`` and ``/api/feedback`` become format 1.0 events for
 ``lambda_function.lambda_handler``, run by a pool of execution environments (AWS's runtime
 interface client in worker processes, one event at a time each, as Lambda runs them:
-:mod:`sentiment_app.gateway.runtime`; every one busy and the queue full: API Gateway's 429); its answer is checked as API Gateway would (a bad one is a 502). The web page is
-served from the same origin; any other route gets API Gateway's 403 "Missing Authentication
+:mod:`sentiment_app.gateway.runtime`; every one busy and the queue full: API Gateway's 429); its
+answer is checked as API Gateway would (a bad one is a 502). The web page is served from the same
+origin; any other route gets API Gateway's 403 "Missing Authentication
 Token". With an :class:`AccessControl` the API routes demand ``x-api-key`` (never for the CORS
 preflight) and apply each key's rate and quota. The gateway's own answers carry the function's CORS
 headers (``lambda_function.cors_headers``), as the deployed API's gateway responses do. ``GET
@@ -36,7 +37,7 @@ from sentiment_app.gateway.api.readiness import endpoint_answers
 from sentiment_app.http_common.observability import instrument, request_id_of
 from sentiment_app.http_common.body import PayloadTooLarge, read_body
 from sentiment_app.http_common.openapi import gateway_document, openapi_route
-from sentiment_app.http_common.wire import FEEDBACK_ROUTE, SENTIMENT_ROUTE
+from sentiment_app.wire import FEEDBACK_ROUTE, SENTIMENT_ROUTE
 from sentiment_app.web import DEFAULT_API_URL, config_script, static_dir
 from sentiment_app.web.headers import SecurityHeaders
 

@@ -47,7 +47,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 JSON_TYPE = "application/json"
 ENDPOINT_URL_ENV = "SAGEMAKER_RUNTIME_ENDPOINT_URL"  # an endpoint URL of its own (a local endpoint server)
 TEXT_TYPES = ("", "application/x-www-form-urlencoded")  # besides text/*: no type, and what `curl -d` sends
-# Copies of sentiment_app.http_common.wire's (this file is zipped alone; tests/unit/test_wire_copies.py
+# Copies of sentiment_app.wire's (this file is zipped alone; tests/unit/test_wire_copies.py
 # fails when they differ).
 MAX_BODY_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's and Lambda's synchronous payload limit
 MAX_REVIEWS = 5000  # reviews per request

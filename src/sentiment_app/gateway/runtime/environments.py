@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
-import secrets
+import random
 import signal
 import socket
 import subprocess
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from sentiment_app.gateway.runtime.runtime_api import RuntimeApiConnection
-from sentiment_app.gateway.runtime.telemetry import LogPipe, PeakMemory, platform_log, report_line
+from sentiment_app.gateway.runtime.telemetry import LogPipe, PeakMemory, platform_line, report_line
 
 RUNTIME_MODULE = "awslambdaric"  # run as python -m, with the handler as its argument
 ACCOUNT_ID = "123456789012"
@@ -78,8 +79,8 @@ def region() -> str:
 
 
 def trace_id() -> str:
-    """An X-Ray trace header, as Lambda passes one with every event."""
-    return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
+    """An X-Ray trace header, as Lambda passes one with every event (an id, not a secret)."""
+    return f"Root=1-{int(time.time()):08x}-{random.getrandbits(96):024x};Parent={random.getrandbits(64):016x};Sampled=0"
 
 
 @dataclass
@@ -142,7 +143,8 @@ class ExecutionEnvironment:
         if timed_out and self.current is not None:
             invocation, self.current = self.current, None
             self.logs.drain()
-            platform_log.error("%s Task timed out after %.2f seconds", invocation.request_id, invocation.timeout_s)
+            platform_line(logging.ERROR,
+                          f"{invocation.request_id} Task timed out after {invocation.timeout_s:.2f} seconds")
             self._end(invocation, status="timeout")
         self.process.kill()
 
@@ -154,7 +156,7 @@ class ExecutionEnvironment:
         self.waiting = connection
         self._dispatch()
 
-    def invocation_done(self, request_id: str, outcome: str, body: bytes, error_type: str) -> int:
+    def invocation_done(self, request_id: str, outcome: str, body: bytes) -> int:
         invocation = self.current
         if invocation is None or invocation.request_id != request_id:
             return 400
@@ -162,18 +164,22 @@ class ExecutionEnvironment:
         try:
             value = json.loads(body)
         except ValueError:
-            value = {"errorType": error_type or "Runtime.InvalidResponse", "errorMessage": body[:200].decode("utf-8", "replace")}
+            value = {"errorType": "Runtime.InvalidResponse", "errorMessage": body[:200].decode("utf-8", "replace")}
             outcome = "error"
         self.logs.drain()  # the function's lines before the platform's
         self._end(invocation, status="" if outcome == "response" else "error")
         self.on_reply(self, {"result": value} if outcome == "response" else {"error": value})
         return 202
 
-    def init_failed(self, body: bytes, error_type: str) -> None:
+    def init_failed(self, body: bytes) -> None:
         self.logs.drain()
+        try:
+            error_type = json.loads(body).get("errorType") or "Runtime.Unknown"
+        except (ValueError, AttributeError):
+            error_type = "Runtime.Unknown"
         init_ms = (time.perf_counter() - self.spawned) * 1000
-        platform_log.error("INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
-                           init_ms, error_type or "Runtime.Unknown")
+        platform_line(logging.ERROR, f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: error\t"
+                                     f"Error Type: {error_type}")
 
     # -- internals ------------------------------------------------------------------------------------
 
@@ -186,7 +192,7 @@ class ExecutionEnvironment:
         message, self.pending = self.pending, None
         request_id, timeout_s = message["request_id"], message["timeout_s"]
         self.current = Invocation(request_id, timeout_s)
-        platform_log.info("START RequestId: %s Version: $LATEST", request_id)
+        platform_line(logging.INFO, f"START RequestId: {request_id} Version: $LATEST")
         connection.send_event({
             "Lambda-Runtime-Aws-Request-Id": request_id,
             "Lambda-Runtime-Deadline-Ms": str(int((time.time() + timeout_s) * 1000)),
@@ -199,9 +205,9 @@ class ExecutionEnvironment:
         duration_ms = (time.perf_counter() - invocation.started) * 1000
         init_ms = None if self.reported_init else self.init_ms
         self.reported_init = True
-        platform_log.info("END RequestId: %s", invocation.request_id)
-        platform_log.info(report_line(invocation.request_id, duration_ms, self.function.memory_size_mb,
-                                      self.peak_memory(), init_ms, status))
+        platform_line(logging.INFO, f"END RequestId: {invocation.request_id}")
+        platform_line(logging.INFO, report_line(invocation.request_id, duration_ms, self.function.memory_size_mb,
+                                                self.peak_memory(), init_ms, status))
 
     def _serving(self, serving: asyncio.Future[asyncio.AbstractServer]) -> None:
         if serving.cancelled() or serving.exception() is not None:
@@ -241,8 +247,8 @@ class ExecutionEnvironment:
         if self.current is not None:  # it died during an invocation
             invocation, self.current = self.current, None
             cause = f"signal: {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
-            platform_log.error("RequestId: %s Error: Runtime exited with error: %s\nRuntime.ExitError",
-                               invocation.request_id, cause)
+            platform_line(logging.ERROR, f"RequestId: {invocation.request_id} Error: Runtime exited with error: "
+                                         f"{cause}\nRuntime.ExitError")
             self._end(invocation, status="error")
         self.logs.close()
         self.peak_memory.close()

@@ -3,7 +3,8 @@ event loop, as AWS's Runtime Interface Emulator serves it to the runtime it star
 
 The runtime interface client long-polls ``GET /runtime/invocation/next`` for an event, then posts
 its result to ``/runtime/invocation/{id}/response`` or its failure to ``.../error``; a failed init
-posts to ``/runtime/init/error``. Requests are parsed by httptools (uvicorn's parser) on keep-alive
+posts to ``/runtime/init/error``; each error is the runtime's JSON payload (``errorType``,
+``errorMessage``, ``stackTrace``). Requests are parsed by httptools (uvicorn's parser) on keep-alive
 connections; what they mean is up to the :class:`Platform` (the environment).
 """
 
@@ -20,7 +21,6 @@ PREFIX = "/2018-06-01/runtime"
 NEXT = f"{PREFIX}/invocation/next"
 INIT_ERROR = f"{PREFIX}/init/error"
 INVOCATION = re.compile(rf"{PREFIX}/invocation/(?P<id>[^/]+)/(?P<outcome>response|error)")
-ERROR_TYPE_HEADER = b"lambda-runtime-function-error-type"
 REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 404: "Not Found", 413: "Request Entity Too Large"}
 
 
@@ -30,11 +30,12 @@ class Platform(Protocol):
     def next_invocation(self, connection: RuntimeApiConnection) -> None:
         """The runtime waits for an event: answer ``connection.send_event`` now or once one arrives."""
 
-    def invocation_done(self, request_id: str, outcome: str, body: bytes, error_type: str) -> int:
-        """The runtime's result (``response``) or failure (``error``); the status to answer it with."""
+    def invocation_done(self, request_id: str, outcome: str, body: bytes) -> int:
+        """The runtime's result (``response``) or failure (``error``, its error payload); the status to
+        answer it with."""
 
-    def init_failed(self, body: bytes, error_type: str) -> None:
-        """The runtime could not load the handler."""
+    def init_failed(self, body: bytes) -> None:
+        """The runtime could not load the handler (``body``: its error payload)."""
 
 
 def _response(status: int, body: bytes, headers: dict[str, str] | None = None) -> bytes:
@@ -58,7 +59,6 @@ class RuntimeApiConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.url = b""
         self.body: list[bytes] = []
-        self.error_type = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -76,14 +76,10 @@ class RuntimeApiConnection(asyncio.Protocol):
 
     # httptools callbacks
     def on_message_begin(self) -> None:
-        self.url, self.body, self.error_type = b"", [], b""
+        self.url, self.body = b"", []
 
     def on_url(self, url: bytes) -> None:
         self.url += url
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() == ERROR_TYPE_HEADER:
-            self.error_type = value
 
     def on_body(self, body: bytes) -> None:
         self.body.append(body)
@@ -93,13 +89,13 @@ class RuntimeApiConnection(asyncio.Protocol):
         if method == b"GET" and path == NEXT:
             self.platform.next_invocation(self)
             return
-        body, error_type = b"".join(self.body), self.error_type.decode("latin-1")
+        body = b"".join(self.body)
         invocation = INVOCATION.fullmatch(path) if method == b"POST" else None
         if invocation is not None:
-            status = self.platform.invocation_done(invocation["id"], invocation["outcome"], body, error_type)
+            status = self.platform.invocation_done(invocation["id"], invocation["outcome"], body)
             self._write(_status_body(status, "Unknown or finished request id"))
         elif method == b"POST" and path == INIT_ERROR:
-            self.platform.init_failed(body, error_type)
+            self.platform.init_failed(body)
             self._write(_status_body(202))
         else:
             self._write(_status_body(404, f"No route {method.decode('latin-1')} {path}"))

@@ -27,6 +27,20 @@ function_log = logging.getLogger(FUNCTION_LOGGER)
 platform_log = logging.getLogger(PLATFORM_LOGGER)
 
 
+def _log(logger: logging.Logger, level: int, message: str, created: float | None = None) -> None:
+    """A record made directly: these lines say where they come from, so no caller lookup."""
+    if logger.isEnabledFor(level):
+        record = logger.makeRecord(logger.name, level, logger.name, 0, message, None, None)
+        if created is not None:
+            record.created, record.msecs = created, created % 1 * 1000
+        logger.handle(record)
+
+
+def platform_line(level: int, message: str) -> None:
+    """A line of the platform's (START, END, REPORT, timeouts, init and exit errors)."""
+    _log(platform_log, level, message)
+
+
 def report_line(request_id: str, duration_ms: float, memory_size_mb: int, max_memory_mb: int,
                 init_ms: float | None = None, status: str = "") -> str:
     """Lambda's ``REPORT`` line. The billed time is rounded up to the millisecond and, on a cold
@@ -89,9 +103,9 @@ class LogPipe:
                 break
             except OSError:  # closed
                 return
-            if not data:
-                break
             self.buffer += data
+            if len(data) < READ_SIZE:  # nothing more waits (or the child closed its end)
+                break
         while len(self.buffer) >= FRAME.size:
             _, length, micros = FRAME.unpack_from(self.buffer)
             end = FRAME.size + length
@@ -114,9 +128,4 @@ class LogPipe:
 def _log_frame(message: str, created: float) -> None:
     level_name = LEVEL.match(message)
     level = logging.getLevelName(level_name.group(1)) if level_name else logging.INFO
-    level = level if isinstance(level, int) else logging.INFO
-    if function_log.isEnabledFor(level):
-        record = function_log.makeRecord(FUNCTION_LOGGER, level, FUNCTION_LOGGER, 0, message.rstrip("\n"),
-                                         None, None)
-        record.created, record.msecs = created, created % 1 * 1000
-        function_log.handle(record)
+    _log(function_log, level if isinstance(level, int) else logging.INFO, message.rstrip("\n"), created)
