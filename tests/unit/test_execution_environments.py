@@ -15,9 +15,13 @@ from typing import Any
 
 import pytest
 from awslambdaric import bootstrap
+from cfnlint.decode import decode
 
+from sentiment_app.gateway.function.package import LAMBDA_FILES
 from sentiment_app.gateway.runtime import telemetry
+from sentiment_app.gateway.runtime.environments import FunctionConfig
 from sentiment_app.gateway.runtime.pool import EnvironmentDied, EnvironmentPool, InvocationTimeout, Throttled
+from tests.support import INFRA_TEMPLATE
 
 REPORT = re.compile(r"REPORT RequestId: (\S+)\tDuration: \d+\.\d\d ms\tBilled Duration: (\d+) ms\t"
                     r"Memory Size: 256 MB\tMax Memory Used: \d+ MB(\tInit Duration: \d+\.\d\d ms)?")
@@ -252,3 +256,12 @@ def test_peak_memory_is_the_process_in_megabytes() -> None:
         assert 1 <= peak() < 64 * 1024
     finally:
         peak.close()
+
+
+def test_the_environments_run_the_deployed_functions_handler_and_memory_size() -> None:
+    """The handler, memory size and zip root the environments use are the template's and the zip's."""
+    template, errors = decode(str(INFRA_TEMPLATE))
+    assert not errors and template is not None
+    deployed, local = template["Resources"]["Function"]["Properties"], FunctionConfig()
+    assert (local.handler, local.memory_size_mb) == (deployed["Handler"], deployed["MemorySize"])
+    assert all((local.task_root / name).is_file() for name in LAMBDA_FILES)  # the zip's root

@@ -60,6 +60,7 @@ class FunctionConfig:
             "AWS_LAMBDA_RUNTIME_API": runtime_api,
             "_HANDLER": self.handler,
             "LAMBDA_TASK_ROOT": str(self.task_root),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(self.task_root), os.environ.get("PYTHONPATH")])),
             "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
             "AWS_LAMBDA_FUNCTION_NAME": self.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_size_mb),
