@@ -1,12 +1,12 @@
 """The standalone Lambda function (zipped alone, so it cannot import the package) keeps its own
-copies of the wire's routes, labels and limits: they must be the ones ``http_common/wire.py`` declares."""
+copies of the wire's routes, labels and limits: they must be the ones ``wire.py`` declares."""
 
 from __future__ import annotations
 
 import pytest
 
 from sentiment_app.gateway.function import lambda_function
-from sentiment_app.http_common import wire
+from sentiment_app import wire
 
 COPIED = ("MAX_BODY_BYTES", "MAX_REVIEWS", "LABELS", "FEEDBACK_ROUTE")
 DECLARED = [name for name in vars(wire) if name.isupper()]
