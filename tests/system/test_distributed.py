@@ -120,7 +120,7 @@ def test_only_rank_zero_writes(runs: dict) -> None:
     assert checkpoint["model"].keys() == saved.keys()
     assert all(torch.equal(checkpoint["model"][k], saved[k]) for k in saved)
     log = (job_dir / "output" / "train.log").read_text()
-    assert [log.count(f"Epoch: {e},") for e in range(1, EPOCHS + 1)] == [1] * EPOCHS  # printed by rank 0 only
+    assert [log.count(f"epoch {e}: ") for e in range(1, EPOCHS + 1)] == [1] * EPOCHS  # printed by rank 0 only
 
 
 def rows_channel(folder: Path) -> Path:
