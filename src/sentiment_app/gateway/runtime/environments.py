@@ -87,8 +87,8 @@ def trace_id() -> str:
 @dataclass
 class Invocation:
     request_id: str
-    timeout_s: float
-    started: float = field(default_factory=time.perf_counter)
+    sent: float  # when the pool handed the event over (its time limit runs from then)
+    started: float = field(default_factory=time.perf_counter)  # when the runtime took it
 
 
 class ExecutionEnvironment:
@@ -102,6 +102,7 @@ class ExecutionEnvironment:
                  on_exit: Callable[[ExecutionEnvironment], None]) -> None:
         self.function, self.on_reply, self.on_exit = function, on_reply, on_exit
         self.pending: dict[str, Any] | None = None  # sent by the pool, not yet taken by the runtime
+        self.sent = 0.0
         self.waiting: RuntimeApiConnection | None = None  # the runtime's pending ``next``
         self.current: Invocation | None = None  # taken by the runtime, not answered yet
         self.init_ms: float | None = None
@@ -134,7 +135,7 @@ class ExecutionEnvironment:
 
     def send(self, message: dict[str, Any]) -> None:
         """An event for the runtime: ``{"request_id", "timeout_s", "event"}``."""
-        self.pending = message
+        self.pending, self.sent = message, time.perf_counter()
         self._dispatch()
 
     def kill(self, timed_out: bool = False) -> None:
@@ -145,7 +146,8 @@ class ExecutionEnvironment:
             invocation, self.current = self.current, None
             self.logs.drain()
             platform_line(logging.ERROR,
-                          f"{invocation.request_id} Task timed out after {invocation.timeout_s:.2f} seconds")
+                          f"{invocation.request_id} Task timed out after "
+                          f"{time.perf_counter() - invocation.sent:.2f} seconds")
             self._end(invocation, status="timeout")
         self.process.kill()
 
@@ -191,12 +193,13 @@ class ExecutionEnvironment:
         if not connection.open:
             return  # the runtime went away; its exit fails the event
         message, self.pending = self.pending, None
-        request_id, timeout_s = message["request_id"], message["timeout_s"]
-        self.current = Invocation(request_id, timeout_s)
+        request_id = message["request_id"]
+        self.current = Invocation(request_id, self.sent)
+        left_s = message["timeout_s"] - (self.current.started - self.sent)
         platform_line(logging.INFO, f"START RequestId: {request_id} Version: $LATEST")
         connection.send_event({
             "Lambda-Runtime-Aws-Request-Id": request_id,
-            "Lambda-Runtime-Deadline-Ms": str(int((time.time() + timeout_s) * 1000)),
+            "Lambda-Runtime-Deadline-Ms": str(int((time.time() + left_s) * 1000)),
             "Lambda-Runtime-Invoked-Function-Arn": self.function.arn,
             "Lambda-Runtime-Trace-Id": trace_id(),
         }, json.dumps(message["event"], separators=(",", ":")).encode("utf-8"))
