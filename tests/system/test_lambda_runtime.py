@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 import re
+import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
+import psutil
 import pytest
 
 from sentiment_app.gateway.runtime.pool import EnvironmentDied, InvocationTimeout
@@ -121,3 +124,35 @@ def test_a_timed_out_invocation_is_logged_as_lambda_logs_it(tmp_path: Path, capl
     assert timed_out and 1.45 <= float(timed_out.group(1)) < 5 and platform[2] == "END RequestId: req-0"
     report = REPORT.fullmatch(platform[3])
     assert report and report.group(3) == "\tStatus: timeout"
+
+
+def test_environments_do_not_outlive_a_killed_gateway(tmp_path: Path) -> None:
+    """They run in a session of their own (a Ctrl-C is the gateway's to handle), so it is the Runtime
+    API going away that ends them when the gateway dies without closing them."""
+    probe_function(tmp_path, "def handler(event, context):\n    return {}\n")
+    gateway = textwrap.dedent(f"""
+        import asyncio
+        from pathlib import Path
+        from sentiment_app.gateway.runtime.environments import FunctionConfig, starter
+        from sentiment_app.gateway.runtime.pool import EnvironmentPool
+
+        async def main():
+            pool = EnvironmentPool(starter(FunctionConfig("probe", "probe.handler", 128, Path({str(tmp_path)!r}))), 2)
+            await asyncio.gather(*(pool.invoke({{}}, f"req-{{n}}", 30) for n in range(2)))
+            print("ready", flush=True)
+            await asyncio.sleep(60)
+
+        asyncio.run(main())
+    """)
+    process = subprocess.Popen([sys.executable, "-c", gateway], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True)
+    environments: list[psutil.Process] = []
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "ready\n"
+        environments = psutil.Process(process.pid).children()
+        assert len(environments) == 2
+    finally:
+        process.kill()
+        process.wait()
+    _, alive = psutil.wait_procs(environments, timeout=30)
+    assert not alive
