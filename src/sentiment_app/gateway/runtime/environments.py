@@ -111,6 +111,7 @@ class ExecutionEnvironment:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.logs = LogPipe()
         host, port = self.listener.getsockname()[:2]
+        self.spawned = time.perf_counter()  # the init phase starts with the process
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", RUNTIME_MODULE, function.handler],
@@ -121,7 +122,6 @@ class ExecutionEnvironment:
             self.listener.close()
             self.logs.close()
             raise
-        self.spawned = time.perf_counter()
         self.logs.close_write_end()
         self.peak_memory = PeakMemory(self.process.pid)
         loop = asyncio.get_running_loop()
