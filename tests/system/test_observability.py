@@ -18,6 +18,7 @@ import pytest
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.gateway.api import local_api
 from sentiment_app.gateway.api.local_stack import ENDPOINT_URL_ENV
+from sentiment_app.gateway.runtime.telemetry import FUNCTION_LOGGER
 from sentiment_app.serving import app as container_app
 from sentiment_app.serving.app import create_app
 from tests.support import NEGATIVE, POSITIVE, parse_metrics, running
@@ -125,9 +126,10 @@ def test_one_json_log_line_per_request_without_bodies_or_keys(gateway: str, capl
     assert api[0]["route"] == "/api/sentiment" and api[0]["latency_ms"] > 0
     missing = [line for line in lines if line["path"] == "/nowhere"]
     assert len(missing) == 1 and missing[0]["status"] == 403 and missing[0]["route"] == "/*"
-    # The Lambda's own record carries the gateway's request id, so the two logs join up.
-    lambda_records = [json.loads(r.getMessage()) for r in caplog.records if r.name.endswith("lambda_function")]
-    assert any(record.get("request_id") == "gw-trace-1" for record in lambda_records)
+    # The Lambda's own line ([INFO], time, request id, its JSON record) carries the gateway's request
+    # id, so the two logs join up.
+    lambda_lines = [r.getMessage().split("\t") for r in caplog.records if r.name == FUNCTION_LOGGER]
+    assert any(line[2] == "gw-trace-1" and json.loads(line[3])["request_id"] == "gw-trace-1" for line in lambda_lines)
     everything = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))  # not the client's
     assert SECRET_KEY not in everything and SECRET_REVIEW not in everything
 
