@@ -32,3 +32,12 @@ def test_an_execution_environment_imports_only_the_runtime_and_the_function(tmp_
               f"def handler(event, context):\n    return {LOADED.format(heavy={*HEAVY, 'sentiment_app'})}\n")
     [answer] = invoke(probe_function(tmp_path, source), [{}])
     assert answer == {"result": []}
+
+
+def test_the_serve_command_loads_no_model_into_its_own_process() -> None:
+    """``serve`` runs the gateway in-process and the model in the endpoint's: torch stays out of it."""
+    probe = ("import sys\nimport sentiment_app.cli.serve\n"
+             f"print({LOADED.format(heavy={'torch', 'transformers', 'sklearn', 'safetensors'})})")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"

@@ -17,14 +17,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sentiment_app.wire import MAX_REVIEWS
 from sentiment_app.inference.explain import Explanation, Occlusion, occlude
 from sentiment_app.inference.sentences import sentence_spans
-from sentiment_app.inference.model import SentimentModel
+
+if TYPE_CHECKING:
+    from sentiment_app.inference.model import SentimentModel
 
 try:  # present in SageMaker's serving containers, whose model server maps it to its status
     from sagemaker_inference.errors import GenericInferenceToolkitError as _ToolkitError
@@ -114,6 +116,8 @@ def media_type(header: str | None) -> str:
 
 
 def model_fn(model_dir: str) -> SentimentModel:
+    from sentiment_app.inference.model import SentimentModel  # here: the gateway reads this module without torch
+
     return SentimentModel.load(model_dir)  # type: ignore[arg-type]
 
 
