@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from sentiment_app.gateway.api.events import rest_event
-from sentiment_app.http_common.wire import SENTIMENT_ROUTE
+from sentiment_app.wire import SENTIMENT_ROUTE
 from tests.support import INFRA_TEMPLATE, NEGATIVE, POSITIVE, running_endpoint
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from sentiment_app.cli import Main
 from sentiment_app.cli.aws import lambda_package, web_site
 from sentiment_app.gateway.function import lambda_function
-from sentiment_app.http_common.wire import FEEDBACK_ROUTE, SENTIMENT_ROUTE
+from sentiment_app.wire import FEEDBACK_ROUTE, SENTIMENT_ROUTE
 from sentiment_app.gateway.function.package import DEFAULT_ZIP, lambda_zip_bytes
 from sentiment_app.web import static_dir
 from tests.support import INFRA_TEMPLATE, REPO, build_zip_with_cli
