@@ -10,7 +10,9 @@ import pytest
 
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.inference.model import SentimentModel
-from tests.support import MISSING_DATA, Recorder, build_zip_with_cli, imdb_data, recording_aws
+from tests.aws_support import Recorder, recording_aws
+from tests.data_support import MISSING_DATA, imdb_data
+from tests.serving_support import build_zip_with_cli
 
 pytest_plugins = ["pytester"]  # tests/unit/test_real_data.py runs the real_data fixture in a pytest of its own
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support import REGION, extract, put_s3, s3_objects
+from tests.aws_support import REGION, extract, put_s3, s3_objects
 
 HOST = "algo-1"
 TOOLKIT_ENVIRONMENT = """

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, ServedApp, playwright_api, served_app
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, playwright_api
+from tests.serving_support import ServedApp, served_app
 
 # Reports every Content-Security-Policy violation on the console (an init script runs outside the policy).
 CSP_REPORTER = """document.addEventListener("securitypolicyviolation", (event) =>

@@ -19,8 +19,9 @@ import httpx
 import psutil
 import pytest
 
-from tests.support import (CHROMIUM, CHROMIUM_ARGS, POSITIVE, ServedApp, cli_in_home, create_key, key_usage,
-                           playwright_api, served_app)
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, playwright_api
+from tests.serving_support import ServedApp, create_key, key_usage, served_app
+from tests.support import POSITIVE, cli_in_home
 
 API = "/api/sentiment"
 ALLOWED = "http://allowed.example"

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from tests.aws_support import recording_server
-from tests.support import BUCKET, REGION, Recorder, aws_cli, moto_server, s3_objects
+from tests.aws_support import BUCKET, REGION, Recorder, aws_cli, moto_server, s3_objects
 
 CREATED = {"CreateModel": ("model", "ModelName"), "CreateEndpointConfig": ("endpoint-config", "EndpointConfigName"),
            "CreateEndpoint": ("endpoint", "EndpointName")}

@@ -39,7 +39,8 @@ from click.testing import CliRunner
 from sentiment_app.cli import main
 from sentiment_app.data.dataset import load_imdb, stratified_sample
 from sentiment_app.features import text
-from tests.support import TEXT, Case, ServedApp, batch_cli, catalogue_table, words_100k
+from tests.bad_input import Case, TEXT, catalogue_table, words_100k
+from tests.serving_support import ServedApp, batch_cli
 
 ENDPOINT = "local-sentiment"  # the name `serve` gives its endpoint
 

@@ -26,7 +26,8 @@ from sentiment_app.data.dataset import load_imdb, stratified_sample
 from sentiment_app.features.prepare import read_rows, write_rows
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.models.registry import build_model
-from tests.support import CLI, NEGATIVE, POSITIVE, csv_gz, free_port
+from tests.data_support import csv_gz
+from tests.support import CLI, NEGATIVE, POSITIVE, free_port
 
 REVIEWS, EPOCHS, BATCH = 1000, 2, 50
 

@@ -14,7 +14,7 @@ import pytest
 from sentiment_app.data.dataset import load_imdb
 from sentiment_app.data.download import download_imdb
 from sentiment_app.errors import DataError
-from tests.support import TINY_TEST, TINY_TRAIN, as_sets, make_archive
+from tests.data_support import TINY_TEST, TINY_TRAIN, as_sets, make_archive
 
 
 class RangeHandler(http.server.SimpleHTTPRequestHandler):

@@ -30,7 +30,8 @@ from sentiment_app.gateway.api.local_stack import ENDPOINT_URL_ENV
 from sentiment_app.gateway.runtime.environments import RUNTIME_MODULE
 from sentiment_app.gateway.runtime.telemetry import FUNCTION_LOGGER, PLATFORM_LOGGER
 from sentiment_app.serving.app import create_app as endpoint_app
-from tests.support import NEGATIVE, POSITIVE, in_flight, running, served_app, wait_for
+from tests.serving_support import in_flight, served_app
+from tests.support import NEGATIVE, POSITIVE, running, wait_for
 
 NAME = "environments-test"
 REPORT = re.compile(r"REPORT RequestId: (\S+)\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t"

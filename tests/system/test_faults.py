@@ -28,7 +28,8 @@ from sentiment_app.inference.batch_transform import sidecars
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving.lifecycle import free_port
 from sentiment_app.serving.options import ServerOptions
-from tests.support import CLI, in_flight, served_app, wait_for
+from tests.serving_support import in_flight, served_app
+from tests.support import CLI, wait_for
 
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}  # the CLI runs leave the other cores to the rest
 LINES = 2000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sentiment_app.data.dataset import load_imdb
 from sentiment_app.features.text import Tokenizer
-from tests.support import notebook_review_to_words
+from tests.data_support import notebook_review_to_words
 
 
 def test_matches_notebook_on_real_reviews(real_data) -> None:

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from sentiment_app.pipeline import extra_reviews
-from tests.support import cli_in_home, create_key, served_app
+from tests.serving_support import create_key, served_app
+from tests.support import cli_in_home
 
 pytestmark = pytest.mark.slow
 REVIEWS = [("An absolute gem: funny, warm and beautifully acted.", "positive"),

@@ -27,7 +27,8 @@ from sentiment_app.gateway.api.events import parse_proxy_response
 from sentiment_app.gateway.function.lambda_function import lambda_handler
 from sentiment_app.gateway.api.local_api import create_app as create_gateway
 from sentiment_app.serving.app import create_app as create_endpoint
-from tests.support import BODIES, CONTENT_TYPES, FUZZ, JSON_VALUES, running
+from tests.bad_input import BODIES, CONTENT_TYPES, FUZZ, JSON_VALUES
+from tests.support import running
 
 NAME = "fuzz-sentiment"
 API_FUZZ = settings(FUZZ, max_examples=30)

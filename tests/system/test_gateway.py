@@ -19,7 +19,8 @@ from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.gateway.api.local_stack import check_port_free
 from sentiment_app.settings import load_settings
-from tests.support import CLI, NEGATIVE, POSITIVE, ServedApp, free_port, served_app
+from tests.serving_support import ServedApp, served_app
+from tests.support import CLI, NEGATIVE, POSITIVE, free_port
 
 
 def test_page_and_config_are_served(app: ServedApp) -> None:

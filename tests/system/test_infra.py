@@ -17,7 +17,8 @@ import pytest
 
 from sentiment_app.gateway.api.events import rest_event
 from sentiment_app.wire import SENTIMENT_ROUTE
-from tests.support import INFRA_TEMPLATE, NEGATIVE, POSITIVE, running_endpoint
+from tests.serving_support import running_endpoint
+from tests.support import INFRA_TEMPLATE, NEGATIVE, POSITIVE
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 ENDPOINT_NAME = "infra-sentiment"

@@ -18,9 +18,12 @@ from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.gateway.function import lambda_function
 from sentiment_app.gateway.function.lambda_function import lambda_handler
 from sentiment_app.serving.app import create_app as endpoint_app
-from tests.support import (LAMBDA_ENDPOINT, LAMBDA_EVENTS, NEGATIVE, POSITIVE, Event, assert_lambda_error,
-                           lambda_http_event, lambda_rest_event, response_header, response_json, running,
-                           running_endpoint, set_lambda_env)
+from tests.lambda_support import (
+    LAMBDA_ENDPOINT, LAMBDA_EVENTS, assert_lambda_error, lambda_http_event, lambda_rest_event, response_header,
+    response_json, set_lambda_env,
+)
+from tests.serving_support import running_endpoint
+from tests.support import Event, NEGATIVE, POSITIVE, running
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,8 @@ import pytest
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.serving import lifecycle
 from sentiment_app.settings import load_settings
-from tests.support import POSITIVE, Cli, endpoint_cli
+from tests.serving_support import endpoint_cli
+from tests.support import Cli, POSITIVE
 
 
 @pytest.fixture()

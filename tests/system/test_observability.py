@@ -21,7 +21,8 @@ from sentiment_app.gateway.api.local_stack import ENDPOINT_URL_ENV
 from sentiment_app.gateway.runtime.telemetry import FUNCTION_LOGGER
 from sentiment_app.serving import app as container_app
 from sentiment_app.serving.app import create_app
-from tests.support import NEGATIVE, POSITIVE, parse_metrics, running
+from tests.serving_support import parse_metrics
+from tests.support import NEGATIVE, POSITIVE, running
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 SECRET_KEY = "k3y-" + uuid.uuid4().hex

@@ -10,7 +10,7 @@ import pytest
 
 from sentiment_app.data.dataset import Reviews, load_imdb, load_unsup, split_by_movie
 from sentiment_app.evaluation.short import SOURCES, load_short
-from tests.support import imdb_data
+from tests.data_support import imdb_data
 
 
 @pytest.fixture(scope="module")

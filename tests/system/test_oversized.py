@@ -10,7 +10,7 @@ import urllib.request
 import httpx
 import pytest
 
-from tests.support import ServedApp
+from tests.serving_support import ServedApp
 
 ENDPOINT_BODY = 7 * 1024 * 1024  # over InvokeEndpoint's 6 MB
 GATEWAY_BODY = 12 * 1024 * 1024  # over API Gateway's 10 MB

@@ -23,7 +23,8 @@ from sentiment_app.cli import main
 from sentiment_app.errors import ArtifactError
 from sentiment_app.store import open_store
 from sentiment_app.store.s3 import S3Store
-from tests.support import NEGATIVE, POSITIVE, free_port, moto_server
+from tests.aws_support import moto_server
+from tests.support import NEGATIVE, POSITIVE, free_port
 
 MiB = 1024 * 1024
 

@@ -25,7 +25,8 @@ from sentiment_app.inference.model import SentimentModel
 from sentiment_app.serving import app as app_module
 from sentiment_app.serving.app import create_app
 from sentiment_app.serving.lifecycle import free_port, pings
-from tests.support import NEGATIVE, POSITIVE, in_flight, parse_metrics, running
+from tests.serving_support import in_flight, parse_metrics
+from tests.support import NEGATIVE, POSITIVE, running
 
 NAME = "sentiment-test"
 OVERSIZE = 7 * 1024 * 1024

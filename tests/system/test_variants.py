@@ -22,7 +22,8 @@ from sentiment_app.inference.handler import label
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.serving import lifecycle
 from sentiment_app.settings import load_settings
-from tests.support import MIXED_REVIEWS, POSITIVE, Cli, endpoint_cli, parse_metrics, read_json_lines, served_app
+from tests.serving_support import endpoint_cli, parse_metrics, served_app
+from tests.support import Cli, MIXED_REVIEWS, POSITIVE, read_json_lines
 
 VARIANT = "x-amzn-invoked-production-variant"
 TARGET = "x-amzn-sagemaker-target-variant"

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import CHROMIUM, NEGATIVE, POSITIVE, REPO, ServedApp
+from tests.browser_support import CHROMIUM
+from tests.serving_support import ServedApp
+from tests.support import NEGATIVE, POSITIVE, REPO
 
 SCREENSHOT_DIR_ENV = "SENTIMENT_APP_SCREENSHOT_DIR"
 XSS = "<script>alert(1)</script> I loved this film, <img src=x onerror=alert(2)> truly wonderful."

@@ -18,7 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import CHROMIUM, MIXED_REVIEWS, NEGATIVE, POSITIVE, ServedApp, imdb_data
+from tests.browser_support import CHROMIUM
+from tests.data_support import imdb_data
+from tests.serving_support import ServedApp
+from tests.support import MIXED_REVIEWS, NEGATIVE, POSITIVE
 
 pytestmark = [
     pytest.mark.browser,

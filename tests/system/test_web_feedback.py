@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from sentiment_app.pipeline import extra_reviews
-from tests.support import ServedApp, cli_in_home, served_app
+from tests.serving_support import ServedApp, served_app
+from tests.support import cli_in_home
 
 pytestmark = pytest.mark.browser
 REVIEW = "Not bad at all: I laughed more than I expected and left in a good mood."

@@ -12,7 +12,9 @@ import pytest
 
 from sentiment_app.gateway.api.local_api import create_app
 from sentiment_app.web.headers import RESOURCE_POLICY, page_policy
-from tests.support import NEGATIVE, POSITIVE, ServedApp, playwright_api, running
+from tests.browser_support import playwright_api
+from tests.serving_support import ServedApp
+from tests.support import NEGATIVE, POSITIVE, running
 
 COMMON = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "x-frame-options": "DENY"}
 ASSETS = ["app.js", "api.js", "batch.js", "batches.js", "feedback.js", "histogram.js", "reviews.js", "style.css",

@@ -14,7 +14,8 @@ from sentiment_app.cli import main
 from sentiment_app.errors import SentimentAppError
 from sentiment_app.gateway.keys.access import QUOTA_EXCEEDED, USAGE_FLUSH_S, AccessControl
 from sentiment_app.gateway.keys.apikeys import ApiKeyStore
-from tests.support import cli_in_home, create_key, key_usage
+from tests.serving_support import create_key, key_usage
+from tests.support import cli_in_home
 
 
 def test_cli_refuses_bad_names_and_duplicates(tmp_path: Path) -> None:

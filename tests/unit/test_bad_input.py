@@ -14,7 +14,9 @@ import pytest
 
 from sentiment_app.inference.batch_transform import transform_file
 from sentiment_app.inference.model import SentimentModel
-from tests.support import CATALOGUE, ENTRY_POINTS, NEGATIVE, POSITIVE, SCORED, Case, applies, batch_cli, catalogue_table
+from tests.bad_input import CATALOGUE, Case, ENTRY_POINTS, SCORED, applies, catalogue_table
+from tests.serving_support import batch_cli
+from tests.support import NEGATIVE, POSITIVE
 
 
 @pytest.mark.parametrize("case, entry", catalogue_table("batch"))

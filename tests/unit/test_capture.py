@@ -19,7 +19,8 @@ from prometheus_client import CollectorRegistry
 
 from sentiment_app.serving.capture import CaptureSettings, DataCapture, Event, capture_record, encoded
 from sentiment_app.store import open_store
-from tests.support import BUCKET, Recorder, read_json_lines
+from tests.aws_support import BUCKET, Recorder
+from tests.support import read_json_lines
 
 FILE_NAME = re.compile(r"[0-5][0-9]-[0-5][0-9]-[0-9]{3}-[0-9a-f-]{36}\.jsonl")
 HOUR = calendar.timegm((2026, 12, 1, 16, 20, 0))  # 2026-12-01 16:20:00 UTC

@@ -23,7 +23,7 @@ from sentiment_app.artifacts.model_dir import ARTIFACT_FILES, MANIFEST, load_mod
 from sentiment_app.artifacts.versions import PENDING, read_versions, record_metrics, register
 from sentiment_app.aws.inventory import PROJECT_TAGS, TAG_KEY, TAG_VALUE
 from sentiment_app.settings import load_settings
-from tests.support import BUCKET, REGION, ROLE, Recorder, aws_cli, extract, last_json, put_s3, s3_objects
+from tests.aws_support import BUCKET, REGION, ROLE, Recorder, aws_cli, extract, last_json, put_s3, s3_objects
 
 SMALL_MODEL = str(bundled_model_dir("lstm-seed"))
 
@@ -520,7 +520,7 @@ def tiny_data(folder: Path) -> Path:
     """Both labeled splits and six unlabeled reviews, in the CSV form."""
     import gzip
 
-    from tests.support import TINY_TEST, TINY_TRAIN, csv_gz
+    from tests.data_support import TINY_TEST, TINY_TRAIN, csv_gz
 
     folder.mkdir()
     (folder / "train.csv.gz").write_bytes(csv_gz(TINY_TRAIN))

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sentiment_app.cli import main
 from sentiment_app.data.dataset import load_imdb
 from sentiment_app.errors import DataError
-from tests.support import TINY_TEST, TINY_TRAIN, aclimdb_files, as_sets, csv_gz, make_archive
+from tests.data_support import TINY_TEST, TINY_TRAIN, aclimdb_files, as_sets, csv_gz, make_archive
 
 
 def make_folder(root: Path) -> Path:

@@ -9,7 +9,7 @@ import pytest
 from sentiment_app.features.encode import convert_and_pad, encode_rows
 from sentiment_app.features.text import Tokenizer, split_words, stopwords
 from sentiment_app.features.vocab import build_vocab
-from tests.support import notebook_review_to_words
+from tests.data_support import notebook_review_to_words
 
 
 def test_stopwords_are_nltk_english_list() -> None:

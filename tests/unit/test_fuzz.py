@@ -14,7 +14,7 @@ from hypothesis import example, given, settings
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.inference.batch_transform import transform_file
 from sentiment_app.inference.handler import InferenceError, input_fn, model_fn, output_fn, predict_fn
-from tests.support import ACCEPTS, BODIES, CONTENT_TYPES, FUZZ
+from tests.bad_input import ACCEPTS, BODIES, CONTENT_TYPES, FUZZ
 
 
 @pytest.fixture(scope="module")

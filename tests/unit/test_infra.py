@@ -23,7 +23,8 @@ from sentiment_app.gateway.function import lambda_function
 from sentiment_app.wire import FEEDBACK_ROUTE, SENTIMENT_ROUTE
 from sentiment_app.gateway.function.package import DEFAULT_ZIP, lambda_zip_bytes
 from sentiment_app.web import static_dir
-from tests.support import INFRA_TEMPLATE, REPO, build_zip_with_cli
+from tests.serving_support import build_zip_with_cli
+from tests.support import INFRA_TEMPLATE, REPO
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:

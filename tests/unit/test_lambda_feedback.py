@@ -15,8 +15,12 @@ import pytest
 from sentiment_app.gateway.function import lambda_function
 from sentiment_app.gateway.function.lambda_function import lambda_handler
 from sentiment_app.gateway.api.local_stack import local_url
-from tests.support import (LAMBDA_EVENTS, REGION, Event, assert_lambda_error, free_port, lambda_http_event,
-                           lambda_rest_event, response_header, response_json, set_lambda_env)
+from tests.aws_support import REGION
+from tests.lambda_support import (
+    LAMBDA_EVENTS, assert_lambda_error, lambda_http_event, lambda_rest_event, response_header, response_json,
+    set_lambda_env,
+)
+from tests.support import Event, free_port
 
 JSON = "application/json"
 

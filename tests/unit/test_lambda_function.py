@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from sentiment_app.gateway.function import lambda_function
 from sentiment_app.gateway.function.lambda_function import lambda_handler
 from sentiment_app.gateway.api.local_stack import local_url
-from tests.support import (FUZZ, LAMBDA_EVENTS, POSITIVE, Event, assert_lambda_error, free_port, lambda_rest_event,
-                           response_header, set_lambda_env)
+from tests.bad_input import FUZZ
+from tests.lambda_support import LAMBDA_EVENTS, assert_lambda_error, lambda_rest_event, response_header, set_lambda_env
+from tests.support import Event, POSITIVE, free_port
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import Cli, endpoint_cli
+from tests.serving_support import endpoint_cli
+from tests.support import Cli
 
 
 @pytest.fixture()

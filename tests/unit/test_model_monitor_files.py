@@ -17,14 +17,14 @@ import pytest
 from sentiment_app.artifacts.locate import bundled_model_dir
 from sentiment_app.inference.model import SentimentModel
 from sentiment_app.monitoring import kll
-from sentiment_app.monitoring.baseline import Baseline, baseline_prefix, read_baseline, store_baseline
+from sentiment_app.monitoring.baseline import Baseline, baseline_prefix, store_baseline
 from sentiment_app.monitoring.constraints_file import feature_config
 from sentiment_app.monitoring.monitor import run_monitor
 from sentiment_app.monitoring.statistics_file import read_statistics
 from sentiment_app.monitoring.violations import check_constraints
-from sentiment_app.store import open_store
 from sentiment_app.store.local import LocalStore
-from tests.support import BUCKET, cli_in_home, put_s3, recording_aws
+from tests.aws_support import BUCKET, put_s3, recording_aws
+from tests.support import cli_in_home
 from tests.unit.test_monitoring import FOREIGN, baseline, invocation, made_up, put_capture, store, traffic  # noqa: F401 (fixtures)
 
 # -- the documented schemas, as a checker reads them ----------------------------------------------

@@ -28,7 +28,8 @@ from sentiment_app.pipeline import extra_reviews
 from sentiment_app.serving.capture import Event, capture_record
 from sentiment_app.store import ArtifactStore, open_store
 from sentiment_app.store.local import LocalStore
-from tests.support import BUCKET, cli_in_home, recording_aws, s3_objects
+from tests.aws_support import BUCKET, recording_aws, s3_objects
+from tests.support import cli_in_home
 
 ENDPOINT, VARIANT = "local-sentiment", "AllTraffic"
 NOW = datetime(2026, 12, 1, 16, 20, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sentiment_app.settings import ENV_DATA
-from tests.support import imdb_data
+from tests.data_support import imdb_data
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sentiment_app.errors import DataError
 from sentiment_app.features.prepare import TEXT
 from sentiment_app.pipeline import DataOptions, load_splits, prepare
 from sentiment_app.settings import ENV_DATA, load_settings
-from tests.support import csv_gz
+from tests.data_support import csv_gz
 
 
 def tiny_data(folder: Path) -> Path:

@@ -19,7 +19,8 @@ from sentiment_app.serving.variants import (
     DEFAULT_VARIANT, EndpointConfig, Router, VariantSpec, parse_weights, write_weights,
 )
 from sentiment_app.settings import load_settings
-from tests.support import Cli, endpoint_cli
+from tests.serving_support import endpoint_cli
+from tests.support import Cli
 
 
 @pytest.mark.parametrize("text, expected", [

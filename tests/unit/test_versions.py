@@ -17,7 +17,8 @@ from sentiment_app.cli import main
 from sentiment_app.errors import ArtifactError
 from sentiment_app.settings import Settings, load_settings
 from sentiment_app.store import open_store
-from tests.support import BUCKET, Recorder, cli_in_home
+from tests.aws_support import BUCKET, Recorder
+from tests.support import cli_in_home
 
 
 def trained(home: Path, name: str) -> Path:
