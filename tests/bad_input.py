@@ -82,6 +82,8 @@ CATALOGUE = [
     Case("emoji and RTL",        RTL_AND_EMOJI,                TEXT,   200, 200, 200, "",             SCORED,         0),
     Case("HTML and script tags", HTML,                         TEXT,   200, 200, 200, "",             SCORED,         0),
     Case("HTML in JSON",         HTML_JSON,                    JSON,   200, 200, 200, "",             NA,             0),
+    Case("lone surrogate",       rb'{"review": "bad \ud800 film"}', JSON, 400, 424, 400, "surrogate", SCORED,   1),
+    Case("lone surrogate in instances", rb'{"instances": ["fine", "\udfff"]}', JSON, 400, 424, 400, "surrogate", SCORED, 1),
 ]
 
 
