@@ -95,8 +95,8 @@ def reviews_of(kind: str, text: str) -> list[str]:
             if all(isinstance(item, str) for item in data["instances"]):
                 return data["instances"]
         raise ValueError("JSON input without review or instances")
-    if kind == CSV:
-        return text.rstrip("\r\n").splitlines()
+    if kind == CSV:  # records end at "\n" only, as the handler reads them
+        return [line.removesuffix("\r") for line in text.rstrip("\r\n").split("\n")]
     return [text]
 
 
