@@ -1,4 +1,4 @@
-"""The bad-input catalogue at every entry point, as one table (``tests.support.CATALOGUE``):
+"""The bad-input catalogue at every entry point, as one table (``tests.bad_input.CATALOGUE``):
 each row is sent to each entry point and must get that entry point's defined answer. Everything runs
 for real: one ``sentiment-app serve`` process tree (gateway + endpoint server) on loopback, the CLI
 through click's runner (in-process: starting the CLI costs seconds on a busy machine). The batch

@@ -6,7 +6,7 @@ from the OpenAPI documents they serve at ``/openapi.json`` (valid and invalid re
 endpoint and the gateway run in this process (uvicorn on loopback), so no second copy of torch has to
 start. Example counts are bounded and derandomized: the same cases every run, and the whole file in
 about a minute on a busy machine. (The handler chain and the batch transform, which need no server:
-``tests/unit/test_fuzz.py``; the strategies: ``tests.support``.)
+``tests/unit/test_fuzz.py``; the strategies: ``tests.bad_input``.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The bad-input catalogue (``tests.support.CATALOGUE``) at the entry point that needs no
+"""The bad-input catalogue (``tests.bad_input.CATALOGUE``) at the entry point that needs no
 server: the batch transform, each row as the middle line of a three-line file; and
 ``sentiment-app batch-transform`` on bad files. The HTTP and CLI entry points, and what each one
 answers: ``tests/system/test_bad_input.py``."""

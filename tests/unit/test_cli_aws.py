@@ -1,6 +1,6 @@
 """The ``aws`` commands against moto in-process: the exact calls, their arguments and their order.
 
-moto keeps the control plane (jobs complete at once, nothing runs); ``tests.support.Recorder`` records
+moto keeps the control plane (jobs complete at once, nothing runs); ``tests.aws_support.Recorder`` records
 every SageMaker call and plays the containers (see there). Here no training container runs (that
 one is a subprocess: ``tests/system/test_cli_aws.py``); everything else is the real code path.
 Deployments use the small bundled LSTM: packing the 17 MB default model takes seconds.

@@ -1,6 +1,6 @@
 """Fuzzing without a server: no input may get anything but a documented answer. Hypothesis drives the
 handler chain (``input_fn`` → ``predict_fn`` → ``output_fn``) with arbitrary bytes, content types and
-Accept headers, and the batch transform with arbitrary lines (strategies: ``tests.support``; the
+Accept headers, and the batch transform with arbitrary lines (strategies: ``tests.bad_input``; the
 Lambda function and both servers over HTTP: ``tests/system/test_fuzz.py``)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Where the IMDB data is missing, a test that needs it is skipped with one line on a developer's machine,
-but fails under CI (``CI=true``), so CI can never go green without it (``tests.support.imdb_data``,
+but fails under CI (``CI=true``), so CI can never go green without it (``tests.data_support.imdb_data``,
 behind the ``real_data`` fixture)."""
 
 from __future__ import annotations
