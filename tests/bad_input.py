@@ -103,8 +103,10 @@ FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None
                 suppress_health_check=list(HealthCheck))
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40)
-    | st.sampled_from(["bad \ud800 film", "\udfff"]),  # lone surrogates: JSON escapes them, yet not Unicode text
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    | st.sampled_from(["bad \ud800 film", "\udfff"])  # lone surrogates: JSON escapes them, yet not Unicode text
+    | st.sampled_from([[], {}]),
+    lambda inner: st.lists(inner, min_size=1, max_size=4) | st.dictionaries(st.text(max_size=8), inner, min_size=1,
+                                                                             max_size=4),
     max_leaves=8,
 )
 REQUESTS = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 SENTIMENT_ROUTE = "/api/sentiment"
 FEEDBACK_ROUTE = "/api/feedback"
-LABELS = ("positive", "negative")
+LABELS = ("negative", "positive")  # label 0 and 1
 MAX_BODY_BYTES = 6 * 1024 * 1024
 """InvokeEndpoint's and Lambda's synchronous payload limit (6 MB): no larger request can reach the model."""
 MAX_REVIEWS = 5000

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sentiment_app.wire import LABELS
+
 THRESHOLD = 0.5  # as compute_metrics: positive when p >= 0.5
 CAPABILITIES = ("negation", "contrast", "intensity", "invariance", "direction")
 FAILURES_SHOWN = 5
 
-POSITIVE, NEGATIVE = "positive", "negative"
+NEGATIVE, POSITIVE = LABELS
 HIGHER, LOWER = "second higher", "second lower"
 NOT_LOWER, NOT_HIGHER, SAME = "second not lower", "second not higher", "same verdict"
 # What each expectation asks of the probabilities of a case's texts (first, second).

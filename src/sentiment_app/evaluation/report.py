@@ -23,8 +23,9 @@ from sentiment_app.evaluation.behaviour import CAPABILITIES
 from sentiment_app.evaluation.calibration import Reliability, reliability
 from sentiment_app.evaluation.short import SOURCES, ShortResult
 from sentiment_app.fileio import atomic_write_bytes
+from sentiment_app.wire import LABELS
 
-CLASSES = ("negative", "positive")
+CLASSES = LABELS
 
 
 def save_figure(fig: Figure, path: Path) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sentiment_app.wire import MAX_REVIEWS
+from sentiment_app.wire import LABELS, MAX_REVIEWS
 from sentiment_app.inference.explain import Explanation, Occlusion, occlude
 from sentiment_app.inference.sentences import sentence_spans
 
@@ -196,7 +196,7 @@ def negotiate(accept: str | None) -> str:
 
 
 def label(probability: float) -> str:
-    return "positive" if probability >= 0.5 else "negative"
+    return LABELS[int(probability >= 0.5)]
 
 
 def verdict(probability: float) -> dict[str, Any]:

@@ -24,8 +24,8 @@ from sentiment_app.errors import SentimentAppError
 from sentiment_app.inference.handler import CSV, JSON, label, media_type
 from sentiment_app.serving.capture import PREFIX
 from sentiment_app.store import ArtifactStore
+from sentiment_app.wire import LABELS
 
-LABELS = ("negative", "positive")  # label 0 and 1
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 

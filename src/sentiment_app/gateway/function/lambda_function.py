@@ -51,7 +51,7 @@ TEXT_TYPES = ("", "application/x-www-form-urlencoded")  # besides text/*: no typ
 # fails when they differ).
 MAX_BODY_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's and Lambda's synchronous payload limit
 MAX_REVIEWS = 5000  # reviews per request
-LABELS = ("positive", "negative")
+LABELS = ("negative", "positive")
 FEEDBACK_ROUTE = "/api/feedback"
 ALLOW_METHODS = "OPTIONS,POST"
 ALLOW_HEADERS = "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token"
