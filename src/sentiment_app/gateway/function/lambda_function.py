@@ -57,11 +57,12 @@ ALLOW_METHODS = "OPTIONS,POST"
 ALLOW_HEADERS = "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token"
 BUSY_CODES = {"ModelNotReadyException", "ServiceUnavailable", "ThrottlingException"}
 FEEDBACK_SHAPE = 'Send JSON {"inference_id": "<the id of the answer>", "label": "positive" or "negative"}.'
-# API Gateway gives up after 29 s and the function after 30 s (infra/template.yaml): two attempts,
-# each a connect and a read, plus the backoff before the retry must end before either, so the
-# function's own 504 reaches the caller (tests/unit/test_lambda_timeouts.py computes the worst case).
+# API Gateway gives up after 29 s and the function after 30 s (infra/template.yaml): the connect and
+# the read must end before either, so the function's own 504 reaches the caller
+# (tests/unit/test_lambda_timeouts.py computes the worst case). One attempt: a retry would halve the
+# time a slow model gets, and callers retry a busy answer (503) themselves, as the page does.
 # A fixed User-Agent spares botocore rebuilding its standard one, twice, on every call.
-CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=9, retries={"mode": "standard", "total_max_attempts": 2},
+CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=25, retries={"mode": "standard", "total_max_attempts": 1},
                        user_agent=f"sentiment-app-lambda Boto3/{boto3.__version__}")
 # The container's refusals of the request itself, passed on to the caller with the model's message.
 REFUSALS = frozenset({400, 413, 415})
