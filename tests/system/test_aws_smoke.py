@@ -11,8 +11,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.aws_support import recording_server
-from tests.aws_support import BUCKET, REGION, Recorder, aws_cli, moto_server, s3_objects
+from tests.aws_support import BUCKET, REGION, Recorder, aws_cli, moto_server, recording_server, s3_objects
 
 CREATED = {"CreateModel": ("model", "ModelName"), "CreateEndpointConfig": ("endpoint-config", "EndpointConfigName"),
            "CreateEndpoint": ("endpoint", "EndpointName")}

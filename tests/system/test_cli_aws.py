@@ -27,10 +27,10 @@ from sentiment_app.inference.handler import model_fn
 from sentiment_app.pipeline import DataOptions, load_splits
 from sentiment_app.settings import load_settings
 from tests.aws_support import BUCKET, REGION, ROLE, Recorder, aws_cli, extract, last_json, s3_objects
+from tests.aws_support import moto_server as start_moto
 from tests.data_support import csv_gz
 from tests.serving_support import served_app
 from tests.support import CLI, NEGATIVE, POSITIVE
-from tests.aws_support import moto_server as start_moto
 
 REVIEWS_PER_SPLIT = 16
 
