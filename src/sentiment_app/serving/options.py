@@ -10,6 +10,9 @@ from sentiment_app.wire import MAX_BODY_BYTES
 from sentiment_app.serving.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS
 
 
+LOCATION = ("host", "port", "name")
+
+
 @dataclass(frozen=True)
 class ServerOptions:
     """``name`` None answers InvokeEndpoint for any endpoint name; ``idle_timeout_s`` None never stops."""
@@ -34,11 +37,15 @@ class ServerOptions:
         return cls(**json.loads(text))
 
     def arguments(self) -> list[str]:
-        """The endpoint server's command line for these settings, every one spelled out so that no
-        ``SAGEMAKER_*`` variable in the child's environment overrides them."""
+        """The endpoint server's command line for these settings: where it listens and what it is
+        called always, every other setting where it differs from the default, so a setting left at
+        its default still follows the container's variable (``SAGEMAKER_MODEL_SERVER_WORKERS``...)
+        as in SageMaker."""
         args: list[str] = []
         for field in fields(self):
             value = getattr(self, field.name)
+            if field.name not in LOCATION and value == field.default:
+                continue
             if field.name == "access_log":
                 args.append("--access-log" if value else "--no-access-log")
             elif field.name == "max_payload_bytes":
