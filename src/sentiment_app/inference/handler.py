@@ -148,16 +148,21 @@ def _checked(texts: list[Any], single: bool, explain: bool = False, sentences: b
     return Reviews(texts, single, explain, sentences)
 
 
+def csv_records(body: str) -> list[str]:
+    """The records of a ``text/csv`` body. They end at "\n" only, as a transform job's
+    SplitType=Line cuts them (a review may hold U+0085 or U+2028), so answers line up with records;
+    a blank line inside the body stays a record (refused like an empty instance); only the final
+    newline ends the body."""
+    body = body.rstrip("\r\n")
+    return [line.removesuffix("\r") for line in body.split("\n")] if body else []
+
+
 def input_fn(request_body: bytes | str, request_content_type: str | None) -> Reviews:
     kind = media_type(request_content_type)
     if kind == TEXT:
         return _checked([_text(request_body)], single=True)
     if kind == CSV:
-        # Records end at "\n" only, as a transform job's SplitType=Line cuts them (a review may hold
-        # U+0085 or U+2028), so answers line up with records; a blank line inside the body is refused
-        # like an empty instance; only the final newline ends the body.
-        body = _text(request_body).rstrip("\r\n")
-        return _checked([line.removesuffix("\r") for line in body.split("\n")] if body else [], single=False)
+        return _checked(csv_records(_text(request_body)), single=False)
     if kind == JSON:
         try:
             data = json.loads(_text(request_body))

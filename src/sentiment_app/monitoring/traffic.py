@@ -21,7 +21,7 @@ from typing import Any
 from tqdm import tqdm
 
 from sentiment_app.errors import SentimentAppError
-from sentiment_app.inference.handler import CSV, JSON, label, media_type
+from sentiment_app.inference.handler import CSV, JSON, csv_records, label, media_type
 from sentiment_app.serving.capture import PREFIX
 from sentiment_app.store import ArtifactStore
 from sentiment_app.wire import LABELS
@@ -95,8 +95,8 @@ def reviews_of(kind: str, text: str) -> list[str]:
             if all(isinstance(item, str) for item in data["instances"]):
                 return data["instances"]
         raise ValueError("JSON input without review or instances")
-    if kind == CSV:  # records end at "\n" only, as the handler reads them
-        return [line.removesuffix("\r") for line in text.rstrip("\r\n").split("\n")]
+    if kind == CSV:
+        return csv_records(text)
     return [text]
 
 

@@ -140,10 +140,12 @@ def build_app() -> Starlette:
     idle_folder = args["idle_folder"]
     on_activity = IdleWatch(options.idle_timeout_s, Path(idle_folder)).touch if idle_folder else None
     weights_file, capture = args["weights_file"], args["capture"]
-    return create_app(EndpointConfig.from_dict(args["config"]), options.name, options.max_payload_bytes,
-                      options.timeout_s, on_activity, options.max_batch_size, options.max_batch_wait_ms,
-                      _exit_on_load_failure, Path(weights_file) if weights_file else None,
-                      CaptureSettings(**capture) if capture else None)
+    return create_app(EndpointConfig.from_dict(args["config"]), endpoint_name=options.name,
+                      max_payload_bytes=options.max_payload_bytes, timeout_s=options.timeout_s,
+                      on_activity=on_activity, max_batch_size=options.max_batch_size,
+                      max_batch_wait_ms=options.max_batch_wait_ms, on_load_failure=_exit_on_load_failure,
+                      weights_file=Path(weights_file) if weights_file else None,
+                      capture=CaptureSettings(**capture) if capture else None)
 
 
 def _exit_on_load_failure(exc: BaseException) -> None:

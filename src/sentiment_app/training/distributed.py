@@ -124,10 +124,7 @@ def setup(environ: Mapping[str, str] | None = None) -> Context:
         torch.cuda.set_device(device)
     if found.threads:
         torch.set_num_threads(found.threads)
-    if found.init_method == "env://":
-        dist.init_process_group(name, init_method="env://")
-    else:
-        dist.init_process_group(name, init_method=found.init_method, rank=found.rank, world_size=found.world_size)
+    dist.init_process_group(name, init_method=found.init_method, rank=found.rank, world_size=found.world_size)
     return Context(dist.get_rank(), dist.get_world_size(), found.local_rank, device)
 
 
